@@ -1,0 +1,121 @@
+//! SHA-256 values: the key of every entry and the fingerprints kept as evidence.
+
+use core::fmt;
+use core::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A SHA-256 value, written as 64 lowercase hex digits in JSON.
+///
+/// The type does not say *what* was hashed; field names do (`spki_sha256` is the hash of the DER
+/// SubjectPublicKeyInfo, `cert_sha256` the hash of the whole DER certificate).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Sha256Hash(pub [u8; 32]);
+
+impl Sha256Hash {
+    /// Hashes `data` with SHA-256.
+    pub fn digest(data: &[u8]) -> Self {
+        use sha2::Digest;
+        Sha256Hash(sha2::Sha256::digest(data).into())
+    }
+
+    /// The 32 raw bytes.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// Lowercase hex, 64 digits.
+    pub fn to_hex(&self) -> String {
+        crate::bytes::hex_encode(&self.0)
+    }
+
+    /// Standard base64 with padding (the form CRLSet headers and OneCRL `pubKeyHash` use).
+    pub fn to_base64(&self) -> String {
+        crate::bytes::base64_encode(&self.0)
+    }
+}
+
+/// Why a string is not a SHA-256 value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadSha256(pub String);
+
+impl fmt::Display for BadSha256 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl FromStr for Sha256Hash {
+    type Err = BadSha256;
+
+    /// Parses 64 hex digits (either case).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.len() != 64 {
+            return Err(BadSha256(format!(
+                "a SHA-256 value is 64 hex digits, this one has {} characters: {s:?}",
+                s.chars().count()
+            )));
+        }
+        let bytes = crate::bytes::hex_decode(s)
+            .map_err(|why| BadSha256(format!("{why} in SHA-256 value {s:?}")))?;
+        let mut out = [0u8; 32];
+        out.copy_from_slice(&bytes);
+        Ok(Sha256Hash(out))
+    }
+}
+
+impl fmt::Display for Sha256Hash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl fmt::Debug for Sha256Hash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Sha256Hash({})", self.to_hex())
+    }
+}
+
+impl Serialize for Sha256Hash {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_hex())
+    }
+}
+
+impl<'de> Deserialize<'de> for Sha256Hash {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(deserializer)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_prints_hex() {
+        let hex = "b5ba8dd7f89564c2889d3d6453c84998c77824919b64ea0835aa62986591be50";
+        let h: Sha256Hash = hex.parse().unwrap();
+        assert_eq!(h.to_hex(), hex);
+        assert_eq!(h.0[0], 0xb5);
+        let upper: Sha256Hash = hex.to_uppercase().parse().unwrap();
+        assert_eq!(upper, h);
+    }
+
+    #[test]
+    fn rejects_wrong_length_and_non_hex() {
+        assert!("abcd".parse::<Sha256Hash>().unwrap_err().0.contains("64 hex digits"));
+        let bad = "g".repeat(64);
+        assert!(bad.parse::<Sha256Hash>().unwrap_err().0.contains("not a hex digit"));
+    }
+
+    #[test]
+    fn digest_of_empty_input_is_the_known_value() {
+        // FIPS 180-2 test vector for the empty message.
+        assert_eq!(
+            Sha256Hash::digest(b"").to_hex(),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+}

@@ -1,0 +1,472 @@
+//! The list's data model: incidents, entries keyed by SPKI SHA-256, and the evidence behind them.
+
+use core::fmt;
+use core::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::{Base64Bytes, Date, HexBytes, Sha256Hash, Timestamp};
+
+/// What browsers do with a key; the three values map onto Chromium's two arrays.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    /// Refuse any chain containing the key (Chromium's `kSPKIBlockList`).
+    Block,
+    /// Label chains containing the key as intercepted, without refusing them
+    /// (Chromium's `kKnownInterceptionList`).
+    KnownInterception,
+    /// Both: refuse, and say it is a known interception key (in both of Chromium's arrays).
+    BlockedInterception,
+}
+
+impl Action {
+    /// Every action, in the order used for counts and reports.
+    pub const ALL: [Action; 3] =
+        [Action::Block, Action::KnownInterception, Action::BlockedInterception];
+
+    /// The spelling used in `incident.json` and `blocklist.json`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Block => "block",
+            Action::KnownInterception => "known-interception",
+            Action::BlockedInterception => "blocked-interception",
+        }
+    }
+
+    /// Whether chains with this key are refused (Chromium's block list).
+    pub fn is_blocked(self) -> bool {
+        matches!(self, Action::Block | Action::BlockedInterception)
+    }
+
+    /// Whether this key is a known interception key (Chromium's known-interception list).
+    pub fn is_known_interception(self) -> bool {
+        matches!(self, Action::KnownInterception | Action::BlockedInterception)
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why an incident happened, for grouping and reporting.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Category {
+    /// A CA or its infrastructure was broken into.
+    Compromise,
+    /// A CA issued what it should not have.
+    Misissuance,
+    /// A private key was published or shipped (Superfish, eDellRoot, ...).
+    KeyLeak,
+    /// A root used to intercept TLS traffic (the Kazakhstan roots, ...).
+    Interception,
+    /// Keys blocked for testing (badssl.com, ...).
+    Test,
+    /// Anything else.
+    Other,
+}
+
+impl Category {
+    /// The spelling used in `incident.json`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Compromise => "compromise",
+            Category::Misissuance => "misissuance",
+            Category::KeyLeak => "key-leak",
+            Category::Interception => "interception",
+            Category::Test => "test",
+            Category::Other => "other",
+        }
+    }
+}
+
+impl fmt::Display for Category {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An incident's identifier: the name of its folder under `sources/`.
+///
+/// Lowercase ASCII letters, digits and `-`, starting with a letter or digit, at most 64
+/// characters, so that it is safe in file names, Rust string literals and C++ comments.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct IncidentId(String);
+
+impl IncidentId {
+    /// The identifier as a string.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for IncidentId {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
+        if s.is_empty() || s.len() > 64 || !s.chars().all(ok_char) || s.starts_with('-') {
+            return Err(format!(
+                "{s:?} is not a valid incident id: use 1 to 64 lowercase letters, digits and '-', \
+                 not starting with '-'"
+            ));
+        }
+        Ok(IncidentId(s.to_string()))
+    }
+}
+
+impl fmt::Display for IncidentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Serialize for IncidentId {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for IncidentId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(deserializer)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// One incident: why a set of keys is distrusted. Read from `sources/<id>/incident.json`.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Incident {
+    /// The folder name under `sources/`.
+    pub id: IncidentId,
+    /// A short human title ("Qaznet Trust Network interception root").
+    pub title: String,
+    /// What kind of incident it was.
+    pub category: Category,
+    /// What happens to every key of the incident.
+    pub action: Action,
+    /// When the keys were added to browsers' lists, where known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub added: Option<Date>,
+    /// Public write-ups of the incident.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub references: Vec<String>,
+    /// What happened, in the project's own words.
+    pub summary: String,
+}
+
+/// What a piece of evidence is.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EvidenceKind {
+    /// A certificate (PEM or DER) whose SubjectPublicKeyInfo is the blocked key.
+    Certificate,
+    /// A bare public key (PEM `PUBLIC KEY` or DER SubjectPublicKeyInfo).
+    PublicKey,
+    /// A record of `facts.json`: hashes and names known without the certificate.
+    Facts,
+}
+
+impl fmt::Display for EvidenceKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            EvidenceKind::Certificate => "certificate",
+            EvidenceKind::PublicKey => "public key",
+            EvidenceKind::Facts => "facts",
+        })
+    }
+}
+
+/// One piece of evidence for an entry: a certificate, a key or a facts record, with what is
+/// known from it. Fields a piece of evidence cannot supply are absent.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Evidence {
+    /// The incident whose folder holds this evidence.
+    pub incident: IncidentId,
+    /// The file, relative to `sources/`, with `/` separators.
+    pub file: String,
+    /// Position within the file, from 1: the block of a PEM bundle or the record of `facts.json`.
+    /// Absent when the file holds exactly one item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<u32>,
+    /// What the evidence is.
+    pub kind: EvidenceKind,
+    /// The upstream name of the evidence, where it differs from `file` (for facts: the name of
+    /// Chromium's evidence file, such as `00309c73...dbd2.pem`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// SHA-256 of the whole DER certificate (the certificate fingerprint, not the key hash).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert_sha256: Option<Sha256Hash>,
+    /// Subject distinguished name, RFC 4514 style.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// Issuer distinguished name, RFC 4514 style.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// Serial number: the INTEGER content bytes exactly as encoded, in hex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial: Option<HexBytes>,
+    /// Start of validity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_before: Option<Timestamp>,
+    /// End of validity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_after: Option<Timestamp>,
+    /// The exact DER bytes of the subject Name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject_der: Option<Base64Bytes>,
+    /// The exact DER bytes of the issuer Name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer_der: Option<Base64Bytes>,
+    /// SHA-1 of the DER certificate (NSS trust objects carry it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert_sha1: Option<HexBytes>,
+    /// MD5 of the DER certificate (NSS trust objects carry it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert_md5: Option<HexBytes>,
+    /// The DER certificate itself, for certificate evidence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<Base64Bytes>,
+    /// The DER SubjectPublicKeyInfo itself, for public-key evidence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<Base64Bytes>,
+}
+
+impl Evidence {
+    /// An evidence record with only its place and kind filled in.
+    pub fn new(incident: IncidentId, file: String, position: Option<u32>, kind: EvidenceKind) -> Self {
+        Evidence {
+            incident,
+            file,
+            position,
+            kind,
+            name: None,
+            cert_sha256: None,
+            subject: None,
+            issuer: None,
+            serial: None,
+            not_before: None,
+            not_after: None,
+            subject_der: None,
+            issuer_der: None,
+            cert_sha1: None,
+            cert_md5: None,
+            certificate: None,
+            public_key: None,
+        }
+    }
+
+    /// Where the evidence is, for messages and comments: `file` or `file#position`.
+    pub fn location(&self) -> String {
+        match self.position {
+            Some(p) => format!("{}#{p}", self.file),
+            None => self.file.clone(),
+        }
+    }
+
+    /// The name to show for the evidence: the upstream name if any, else its location.
+    pub fn display_name(&self) -> String {
+        self.name.clone().unwrap_or_else(|| self.location())
+    }
+
+    /// The order evidence is kept in within an entry: by incident, then file, then position.
+    pub fn sort_key(&self) -> (&IncidentId, &str, Option<u32>) {
+        (&self.incident, &self.file, self.position)
+    }
+}
+
+/// One blocked (or labelled) key and everything known about it.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    /// SHA-256 of the exact DER SubjectPublicKeyInfo: the key of the entry.
+    pub spki_sha256: Sha256Hash,
+    /// What browsers do with the key.
+    pub action: Action,
+    /// The incidents that list the key, sorted; the first is the one the runtime names.
+    pub incidents: Vec<IncidentId>,
+    /// Every piece of evidence, sorted by incident, file and position; never empty.
+    pub evidence: Vec<Evidence>,
+}
+
+impl Entry {
+    /// The incident the runtime table names for this key (the first, in sorted order).
+    pub fn primary_incident(&self) -> &IncidentId {
+        &self.incidents[0]
+    }
+
+    /// The first subject name any evidence gives, for display.
+    pub fn subject(&self) -> Option<&str> {
+        self.evidence.iter().find_map(|e| e.subject.as_deref())
+    }
+
+    /// Every distinct certificate SHA-256 the evidence gives, sorted.
+    pub fn cert_sha256s(&self) -> Vec<Sha256Hash> {
+        let mut out: Vec<Sha256Hash> = self.evidence.iter().filter_map(|e| e.cert_sha256).collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+/// Entry counts per action.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ActionCounts {
+    /// Entries with [`Action::Block`].
+    pub block: usize,
+    /// Entries with [`Action::KnownInterception`].
+    pub known_interception: usize,
+    /// Entries with [`Action::BlockedInterception`].
+    pub blocked_interception: usize,
+}
+
+/// The whole canonical list: what `generated/blocklist.json` holds.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Blocklist {
+    /// Increases by one exactly when incidents or entries change; derived from the previous
+    /// committed list, never from the clock.
+    pub sequence: u64,
+    /// Digest of the `sources/` tree the list was built from (see [`crate::digest`]).
+    pub source_digest: Sha256Hash,
+    /// Every incident, sorted by id.
+    pub incidents: Vec<Incident>,
+    /// Every entry, sorted by SPKI SHA-256, each key once.
+    pub entries: Vec<Entry>,
+}
+
+impl Blocklist {
+    /// The entry for a key, if listed.
+    pub fn entry(&self, spki_sha256: &Sha256Hash) -> Option<&Entry> {
+        self.entries
+            .binary_search_by(|e| e.spki_sha256.cmp(spki_sha256))
+            .ok()
+            .map(|i| &self.entries[i])
+    }
+
+    /// The incident with this id, if any.
+    pub fn incident(&self, id: &IncidentId) -> Option<&Incident> {
+        self.incidents
+            .binary_search_by(|i| i.id.cmp(id))
+            .ok()
+            .map(|i| &self.incidents[i])
+    }
+
+    /// Entry counts per action.
+    pub fn counts(&self) -> ActionCounts {
+        let mut counts = ActionCounts::default();
+        for entry in &self.entries {
+            match entry.action {
+                Action::Block => counts.block += 1,
+                Action::KnownInterception => counts.known_interception += 1,
+                Action::BlockedInterception => counts.blocked_interception += 1,
+            }
+        }
+        counts
+    }
+
+    /// Whether two lists say the same thing (incidents and entries), whatever their sequence
+    /// numbers and source digests.
+    pub fn same_content(&self, other: &Blocklist) -> bool {
+        self.incidents == other.incidents && self.entries == other.entries
+    }
+
+    /// Sets `sequence` from the previously committed list: kept when nothing changed, one more
+    /// when something did, 1 for the first list.
+    pub fn sequence_after(&mut self, previous: Option<&Blocklist>) {
+        self.sequence = match previous {
+            None => 1,
+            Some(prev) if prev.same_content(self) => prev.sequence,
+            Some(prev) => prev.sequence + 1,
+        };
+    }
+
+    /// Checks every invariant of the list and returns all violations found.
+    ///
+    /// Invariants: incidents sorted by id, unique; entries sorted by key, unique; every entry has
+    /// at least one incident and one piece of evidence; an entry's incidents exist, are sorted and
+    /// carry the entry's action; evidence belongs to one of the entry's incidents; a certificate
+    /// hashes to its `cert_sha256`; a public key hashes to the entry's key.
+    pub fn validate(&self) -> Result<(), Vec<String>> {
+        let mut problems = Vec::new();
+        for pair in self.incidents.windows(2) {
+            if pair[0].id >= pair[1].id {
+                problems.push(format!(
+                    "incidents are not sorted and unique: {} before {}",
+                    pair[0].id, pair[1].id
+                ));
+            }
+        }
+        for pair in self.entries.windows(2) {
+            if pair[0].spki_sha256 >= pair[1].spki_sha256 {
+                problems.push(format!(
+                    "entries are not sorted and unique: SPKI SHA-256 {} before {}",
+                    pair[0].spki_sha256, pair[1].spki_sha256
+                ));
+            }
+        }
+        for entry in &self.entries {
+            let key = entry.spki_sha256;
+            if entry.incidents.is_empty() {
+                problems.push(format!("entry SPKI SHA-256 {key} names no incident"));
+            }
+            if entry.evidence.is_empty() {
+                problems.push(format!("entry SPKI SHA-256 {key} has no evidence"));
+            }
+            if entry.incidents.windows(2).any(|p| p[0] >= p[1]) {
+                problems.push(format!("entry SPKI SHA-256 {key}: incidents not sorted and unique"));
+            }
+            for id in &entry.incidents {
+                match self.incident(id) {
+                    None => problems.push(format!(
+                        "entry SPKI SHA-256 {key} names incident {id}, which the list does not hold"
+                    )),
+                    Some(incident) if incident.action != entry.action => problems.push(format!(
+                        "entry SPKI SHA-256 {key} has action {} but its incident {id} says {}",
+                        entry.action, incident.action
+                    )),
+                    Some(_) => {}
+                }
+            }
+            if entry.evidence.windows(2).any(|p| p[0].sort_key() >= p[1].sort_key()) {
+                problems.push(format!("entry SPKI SHA-256 {key}: evidence not sorted and unique"));
+            }
+            for ev in &entry.evidence {
+                if !entry.incidents.contains(&ev.incident) {
+                    problems.push(format!(
+                        "entry SPKI SHA-256 {key}: evidence {} belongs to incident {}, which the entry does not name",
+                        ev.location(),
+                        ev.incident
+                    ));
+                }
+                if let Some(cert) = &ev.certificate {
+                    let actual = Sha256Hash::digest(&cert.0);
+                    if ev.cert_sha256 != Some(actual) {
+                        problems.push(format!(
+                            "entry SPKI SHA-256 {key}: certificate in {} has certificate SHA-256 {actual}, \
+                             but the evidence records {:?}",
+                            ev.location(),
+                            ev.cert_sha256.map(|h| h.to_hex())
+                        ));
+                    }
+                }
+                if let Some(spki) = &ev.public_key {
+                    let actual = Sha256Hash::digest(&spki.0);
+                    if actual != key {
+                        problems.push(format!(
+                            "entry SPKI SHA-256 {key}: public key in {} hashes to SPKI SHA-256 {actual}",
+                            ev.location()
+                        ));
+                    }
+                }
+            }
+        }
+        if problems.is_empty() { Ok(()) } else { Err(problems) }
+    }
+}
