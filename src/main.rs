@@ -1,1 +1,76 @@
-fn main() {}
+//! `certblock`: the command line over ingest (sources/ → list) and compile (list → generated/).
+//!
+//! Library crates return hand-written errors with context; this is the one place that turns them
+//! into messages and exit codes (0 success, 1 problems found, 2 usage errors from clap).
+
+mod commands;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Compile certificate blocklists from evidence, the way browsers keep them.
+#[derive(Parser)]
+#[command(name = "certblock", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Read sources/ and write every file of generated/ (atomically).
+    Generate {
+        /// The folder of incidents to read.
+        #[arg(long, default_value = "sources")]
+        sources: PathBuf,
+        /// The folder to write; replaced as a whole, only when every file is complete.
+        #[arg(long, default_value = "generated")]
+        out: PathBuf,
+        /// The previously committed list, for the sequence number [default: OUT/blocklist.json].
+        #[arg(long)]
+        previous: Option<PathBuf>,
+        /// The largest evidence file accepted, in bytes.
+        #[arg(long, default_value_t = certblock_ingest::IngestOptions::default().max_file_bytes)]
+        max_file_bytes: u64,
+        /// Print nothing but errors and warnings.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Exit 1, naming each stale, missing or extra file, when generated/ differs from what
+    /// sources/ produce.
+    Check {
+        /// The folder of incidents to read.
+        #[arg(long, default_value = "sources")]
+        sources: PathBuf,
+        /// The folder to compare.
+        #[arg(long, default_value = "generated")]
+        out: PathBuf,
+    },
+    /// Describe each certificate or key in the given files: SPKI SHA-256 (hex and base64),
+    /// certificate SHA-256, subject, issuer, serial, validity.
+    Inspect {
+        /// PEM or DER files holding certificates or public keys.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Generate { sources, out, previous, max_file_bytes, quiet } => {
+            commands::generate(&sources, &out, previous.as_deref(), max_file_bytes, quiet)
+        }
+        Command::Check { sources, out } => commands::check(&sources, &out),
+        Command::Inspect { files } => commands::inspect(&files),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

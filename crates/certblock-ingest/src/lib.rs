@@ -1,1 +1,170 @@
-//! placeholder
+//! Reads a `sources/` tree into the canonical [`certblock_list::Blocklist`].
+//!
+//! `sources/<incident-id>/incident.json` describes an incident; beside it, certificates and
+//! public keys (PEM or DER) and `facts.json` records are its evidence. Every key (SHA-256 of the
+//! DER SubjectPublicKeyInfo) becomes one entry carrying all its evidence.
+//!
+//! Ingest is strict and thorough: it reports every problem of a run (not only the first),
+//! each tied to a file, line and column, and refuses the sources if there is any. What is
+//! taken but unusual comes back as [`Warning`]s. The same sources always give the same list,
+//! byte for byte, wherever the tree lies on disk.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod der;
+mod error;
+mod evidence;
+mod facts;
+mod incident;
+mod json;
+mod merge;
+mod options;
+mod pem;
+mod walk;
+
+use std::path::Path;
+
+use certblock_list::{Blocklist, Incident};
+use rayon::prelude::*;
+
+pub use error::{IngestError, ItemKind, Problem, ProblemKind, Warning, WarningKind};
+pub use evidence::{read_evidence_file, read_evidence_file_with, EvidenceItem};
+pub use options::IngestOptions;
+
+use walk::{Role, SourceFile};
+
+/// The result of a successful ingest: the list and what a person should look at.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Ingested {
+    /// The list, with `sequence` 0 (the caller sets it) and the digest of the sources tree.
+    pub list: Blocklist,
+    /// Unusual but accepted evidence, in path order.
+    pub warnings: Vec<Warning>,
+}
+
+/// What reading one file gave.
+enum Outcome {
+    /// incident.json.
+    Incident(Result<Incident, Problem>),
+    /// facts.json: one (key, evidence) per record.
+    Facts(Result<Vec<(certblock_list::Sha256Hash, certblock_list::Evidence)>, Problem>),
+    /// A certificate or key file.
+    Evidence(Result<Vec<EvidenceItem>, Vec<Problem>>),
+}
+
+/// Reads a file, refusing one larger than the limit before reading it whole.
+fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, Problem> {
+    use std::io::Read as _;
+    let io = |e: std::io::Error| Problem::new(path, ProblemKind::Io { message: e.to_string() });
+    let file = std::fs::File::open(path).map_err(io)?;
+    let size = file.metadata().map_err(io)?.len();
+    if size > limit {
+        return Err(Problem::new(path, ProblemKind::FileTooLarge { size, limit }));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    file.take(limit + 1).read_to_end(&mut bytes).map_err(io)?;
+    if bytes.len() as u64 > limit {
+        return Err(Problem::new(path, ProblemKind::FileTooLarge { size: bytes.len() as u64, limit }));
+    }
+    Ok(bytes)
+}
+
+/// Reads and parses one file of an incident folder.
+fn read_one(file: &SourceFile, id: Option<&certblock_list::IncidentId>, options: &IngestOptions) -> Outcome {
+    let bytes = read_limited(&file.path, options.max_file_bytes);
+    match file.role {
+        Role::Incident => Outcome::Incident(bytes.and_then(|b| {
+            let id = id.cloned().unwrap_or_else(|| "invalid".parse().expect("a valid id"));
+            incident::parse_incident(&file.path, id, &b)
+        })),
+        Role::Facts => Outcome::Facts(bytes.and_then(|b| {
+            let id = id.cloned().unwrap_or_else(|| "invalid".parse().expect("a valid id"));
+            facts::parse_facts(&file.path, &file.relative, &id, &b)
+        })),
+        Role::Evidence(_) => Outcome::Evidence(match bytes {
+            Ok(b) => evidence::read_evidence_file_with(&file.path, &b, options),
+            Err(p) => Err(vec![p]),
+        }),
+    }
+}
+
+/// Turns the `sources/` tree at `sources` into the canonical list.
+///
+/// Every problem found anywhere is reported (sorted by path) in the error; nothing is taken
+/// unless everything is right. Evidence files are parsed in parallel and merged in path order,
+/// so the result never depends on timing.
+pub fn ingest(sources: &Path, options: &IngestOptions) -> Result<Ingested, IngestError> {
+    let tree = walk::walk(sources);
+    let mut problems = tree.problems;
+    let jobs: Vec<(usize, &SourceFile)> = tree
+        .incidents
+        .iter()
+        .enumerate()
+        .flat_map(|(i, dir)| dir.files.iter().map(move |f| (i, f)))
+        .collect();
+    let outcomes: Vec<Outcome> = jobs
+        .par_iter()
+        .map(|&(i, file)| read_one(file, tree.incidents[i].id.as_ref(), options))
+        .collect();
+
+    // Incidents first: evidence needs its incident's action.
+    let mut incidents: Vec<Option<Incident>> = vec![None; tree.incidents.len()];
+    for (&(i, _), outcome) in jobs.iter().zip(&outcomes) {
+        if let Outcome::Incident(result) = outcome {
+            match result {
+                Ok(incident) if tree.incidents[i].id.is_some() => incidents[i] = Some(incident.clone()),
+                Ok(_) => {}
+                Err(p) => problems.push(p.clone()),
+            }
+        }
+    }
+
+    let mut merger = merge::Merger::new(sources, options.max_entries);
+    let mut warnings = Vec::new();
+    for (&(i, file), outcome) in jobs.iter().zip(outcomes) {
+        let id = tree.incidents[i].id.as_ref();
+        let action = incidents[i].as_ref().map(|inc| inc.action);
+        match outcome {
+            Outcome::Incident(_) => {}
+            Outcome::Facts(Err(p)) => problems.push(p),
+            Outcome::Evidence(Err(ps)) => problems.extend(ps),
+            Outcome::Facts(Ok(records)) => {
+                if id.is_none() {
+                    continue;
+                }
+                for (spki, ev) in records {
+                    merger.add(spki, ev, action, &file.path, None);
+                }
+            }
+            Outcome::Evidence(Ok(items)) => {
+                let Some(id) = id else { continue };
+                for item in items {
+                    warnings.extend(item.warnings.iter().cloned());
+                    let ev = item.to_evidence(id.clone(), file.relative.clone());
+                    merger.add(item.spki_sha256, ev, action, &file.path, item.line);
+                }
+            }
+        }
+    }
+    let (entries, merge_problems) = merger.finish();
+    problems.extend(merge_problems);
+    if !problems.is_empty() {
+        return Err(IngestError::new(problems));
+    }
+
+    let source_digest = certblock_list::digest::source_tree_digest(sources).map_err(|e| {
+        IngestError::new(vec![Problem::new(sources, ProblemKind::Digest { message: e.to_string() })])
+    })?;
+    let mut incidents: Vec<Incident> = incidents.into_iter().flatten().collect();
+    incidents.sort_by(|a, b| a.id.cmp(&b.id));
+    let list = Blocklist { sequence: 0, source_digest, incidents, entries };
+    if let Err(broken) = list.validate() {
+        let problems = broken
+            .into_iter()
+            .map(|message| Problem::new(sources, ProblemKind::InvalidList { message }))
+            .collect();
+        return Err(IngestError::new(problems));
+    }
+    Ok(Ingested { list, warnings })
+}

@@ -1,0 +1,53 @@
+//! `cert_verify_proc_blocklist.inc`: the two arrays of Chromium's `net/cert` blocklist.
+//!
+//! `block` and `blocked-interception` keys go into `kSPKIBlockList`; `known-interception` and
+//! `blocked-interception` keys into `kKnownInterceptionList`. Both arrays are sorted ascending
+//! (Chromium's own file is not), so callers may `std::binary_search` them.
+
+use std::fmt::Write as _;
+
+use certblock_list::{Blocklist, Entry, GENERATED_NOTICE};
+
+use crate::text::{comment_safe, summary_counts};
+
+/// Bytes per line, as in Chromium's file.
+const BYTES_PER_LINE: usize = 11;
+
+fn write_array(out: &mut String, name: &str, entries: &[&Entry]) {
+    writeln!(out, "static constexpr uint8_t {name}[][crypto::kSHA256Length] = {{").unwrap();
+    for entry in entries {
+        let mut names: Vec<String> = entry.evidence.iter().map(|e| e.display_name()).collect();
+        names.dedup();
+        for name in names {
+            writeln!(out, "    // {}", comment_safe(&name)).unwrap();
+        }
+        let bytes = entry.spki_sha256.as_bytes();
+        for (i, chunk) in bytes.chunks(BYTES_PER_LINE).enumerate() {
+            out.push_str(if i == 0 { "    {" } else { "     " });
+            let hex: Vec<String> = chunk.iter().map(|b| format!("0x{b:02x}")).collect();
+            out.push_str(&hex.join(", "));
+            out.push_str(if (i + 1) * BYTES_PER_LINE >= bytes.len() { "},\n" } else { ",\n" });
+        }
+    }
+    out.push_str("};\n");
+}
+
+/// Renders the whole file.
+pub(crate) fn render(list: &Blocklist) -> String {
+    let blocked: Vec<&Entry> = list.entries.iter().filter(|e| e.action.is_blocked()).collect();
+    let intercepting: Vec<&Entry> =
+        list.entries.iter().filter(|e| e.action.is_known_interception()).collect();
+    let mut out = String::new();
+    writeln!(out, "// {GENERATED_NOTICE}").unwrap();
+    writeln!(out, "//").unwrap();
+    writeln!(out, "// The certblock blocklist in Chromium's syntax: {}.", summary_counts(list)).unwrap();
+    writeln!(out, "// List sequence {}. Each array is sorted ascending; each key is the SHA-256 of a", list.sequence).unwrap();
+    writeln!(out, "// DER SubjectPublicKeyInfo, preceded by one comment line per piece of evidence.").unwrap();
+    writeln!(out).unwrap();
+    writeln!(out, "// {} keys: block and blocked-interception.", blocked.len()).unwrap();
+    write_array(&mut out, "kSPKIBlockList", &blocked);
+    writeln!(out).unwrap();
+    writeln!(out, "// {} keys: known-interception and blocked-interception.", intercepting.len()).unwrap();
+    write_array(&mut out, "kKnownInterceptionList", &intercepting);
+    out
+}

@@ -1,0 +1,254 @@
+//! Writing `generated/` as one atomic unit, and comparing it with what a run would write.
+//!
+//! Files are written into a fresh folder beside the output folder, flushed to disk, and the two
+//! folders are then swapped: on Linux with one `renameat2(RENAME_EXCHANGE)`, so a run killed at
+//! any instant leaves either the old or the new folder in place, never a mix. Elsewhere the swap
+//! is two renames, and the next run puts a folder left aside back before doing anything else.
+
+use core::fmt;
+use std::fs;
+use std::io::{self, Write as _};
+use std::path::{Path, PathBuf};
+
+use crate::GeneratedFile;
+
+/// Why `generated/` could not be written.
+#[derive(Debug)]
+pub enum OutputError {
+    /// The output path has no parent folder or no file name.
+    BadOutputPath {
+        /// The output folder as given.
+        path: PathBuf,
+    },
+    /// A file system operation failed.
+    Io {
+        /// What was being done ("create", "write", "swap in", ...).
+        action: &'static str,
+        /// The path it was done to.
+        path: PathBuf,
+        /// The underlying error.
+        source: io::Error,
+    },
+}
+
+impl fmt::Display for OutputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OutputError::BadOutputPath { path } => {
+                write!(f, "{}: not a usable output folder (it needs a parent folder and a name)", path.display())
+            }
+            OutputError::Io { action, path, source } => {
+                write!(f, "{}: cannot {action}: {source}", path.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for OutputError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            OutputError::Io { source, .. } => Some(source),
+            OutputError::BadOutputPath { .. } => None,
+        }
+    }
+}
+
+fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> OutputError + 'a {
+    move |source| OutputError::Io { action, path: path.to_path_buf(), source }
+}
+
+/// The folders used beside `out`: (new contents being written, old contents set aside).
+fn side_folders(out: &Path) -> Result<(PathBuf, PathBuf), OutputError> {
+    let bad = || OutputError::BadOutputPath { path: out.to_path_buf() };
+    let name = out.file_name().ok_or_else(bad)?.to_string_lossy().into_owned();
+    let parent = match out.parent() {
+        Some(p) if p.as_os_str().is_empty() => Path::new("."),
+        Some(p) => p,
+        None => return Err(bad()),
+    };
+    Ok((parent.join(format!(".{name}.certblock-new")), parent.join(format!(".{name}.certblock-old"))))
+}
+
+/// Writes `files` as the complete contents of the folder `out`, atomically (see the module
+/// documentation). Anything else that was in `out` is gone afterwards.
+pub fn write_atomically(out: &Path, files: &[GeneratedFile]) -> Result<(), OutputError> {
+    let (new, old) = side_folders(out)?;
+    recover(out, &old)?;
+    if new.exists() {
+        fs::remove_dir_all(&new).map_err(io_err("remove the leftover folder", &new))?;
+    }
+    fs::create_dir(&new).map_err(io_err("create", &new))?;
+    for file in files {
+        let path = new.join(file.name);
+        let mut handle = fs::File::create(&path).map_err(io_err("create", &path))?;
+        handle.write_all(&file.bytes).map_err(io_err("write", &path))?;
+        handle.sync_all().map_err(io_err("flush to disk", &path))?;
+    }
+    sync_dir(&new)?;
+    if out.exists() {
+        swap(&new, out, &old)?;
+    } else {
+        fs::rename(&new, out).map_err(io_err("move into place", out))?;
+    }
+    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        sync_dir(parent)?;
+    }
+    Ok(())
+}
+
+/// Exchanges `new` and `out`, then removes the old contents (now at `new`).
+#[cfg(target_os = "linux")]
+fn swap(new: &Path, out: &Path, old: &Path) -> Result<(), OutputError> {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    match renameat_with(CWD, new, CWD, out, RenameFlags::EXCHANGE) {
+        Ok(()) => fs::remove_dir_all(new).map_err(io_err("remove the previous contents", new)),
+        // File systems without RENAME_EXCHANGE: fall back to two renames.
+        Err(_) => swap_by_two_renames(new, out, old),
+    }
+}
+
+/// Exchanges `new` and `out`, then removes the old contents.
+#[cfg(not(target_os = "linux"))]
+fn swap(new: &Path, out: &Path, old: &Path) -> Result<(), OutputError> {
+    swap_by_two_renames(new, out, old)
+}
+
+fn swap_by_two_renames(new: &Path, out: &Path, old: &Path) -> Result<(), OutputError> {
+    fs::rename(out, old).map_err(io_err("set aside", out))?;
+    fs::rename(new, out).map_err(io_err("move into place", out))?;
+    fs::remove_dir_all(old).map_err(io_err("remove the previous contents", old))
+}
+
+/// Puts back an output folder that a killed run had set aside and not replaced.
+fn recover(out: &Path, old: &Path) -> Result<(), OutputError> {
+    if old.exists() {
+        if out.exists() {
+            fs::remove_dir_all(old).map_err(io_err("remove the leftover folder", old))?;
+        } else {
+            fs::rename(old, out).map_err(io_err("restore", out))?;
+        }
+    }
+    Ok(())
+}
+
+fn sync_dir(dir: &Path) -> Result<(), OutputError> {
+    // Directories can be opened and synced on Unix; elsewhere this is best effort.
+    match fs::File::open(dir) {
+        Ok(handle) => {
+            #[cfg(unix)]
+            handle.sync_all().map_err(io_err("flush to disk", dir))?;
+            #[cfg(not(unix))]
+            drop(handle);
+            Ok(())
+        }
+        Err(source) => Err(OutputError::Io { action: "open", path: dir.to_path_buf(), source }),
+    }
+}
+
+/// How a folder on disk differs from what a run would write.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum Difference {
+    /// The file exists but its bytes differ.
+    Stale(String),
+    /// The file should exist and does not.
+    Missing(String),
+    /// The file exists and no run writes it.
+    Extra(String),
+}
+
+impl fmt::Display for Difference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Difference::Stale(name) => write!(f, "{name}: stale (differs from what sources/ produce)"),
+            Difference::Missing(name) => write!(f, "{name}: missing"),
+            Difference::Extra(name) => write!(f, "{name}: extra (no run writes this file)"),
+        }
+    }
+}
+
+/// Compares the folder `out` with `files`; empty when they are identical, byte for byte.
+pub fn compare(out: &Path, files: &[GeneratedFile]) -> Result<Vec<Difference>, OutputError> {
+    let mut differences = Vec::new();
+    for file in files {
+        let path = out.join(file.name);
+        match fs::read(&path) {
+            Ok(bytes) if bytes == file.bytes => {}
+            Ok(_) => differences.push(Difference::Stale(file.name.to_string())),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                differences.push(Difference::Missing(file.name.to_string()))
+            }
+            Err(source) => return Err(OutputError::Io { action: "read", path, source }),
+        }
+    }
+    if out.is_dir() {
+        let mut present: Vec<String> = fs::read_dir(out)
+            .map_err(io_err("list", out))?
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        present.sort();
+        for name in present {
+            if !files.iter().any(|f| f.name == name) {
+                differences.push(Difference::Extra(name));
+            }
+        }
+    }
+    Ok(differences)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files(tag: &str) -> Vec<GeneratedFile> {
+        vec![
+            GeneratedFile { name: "a.txt", bytes: format!("a {tag}").into_bytes() },
+            GeneratedFile { name: "b.txt", bytes: format!("b {tag}").into_bytes() },
+        ]
+    }
+
+    #[test]
+    fn writes_replaces_and_leaves_nothing_beside() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("generated");
+        write_atomically(&out, &files("one")).unwrap();
+        assert_eq!(fs::read_to_string(out.join("a.txt")).unwrap(), "a one");
+        fs::write(out.join("stray.txt"), "x").unwrap();
+        write_atomically(&out, &files("two")).unwrap();
+        assert_eq!(fs::read_to_string(out.join("b.txt")).unwrap(), "b two");
+        assert!(!out.join("stray.txt").exists());
+        let beside: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(beside, vec![std::ffi::OsString::from("generated")]);
+    }
+
+    #[test]
+    fn a_folder_set_aside_by_a_killed_run_is_restored() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("generated");
+        write_atomically(&out, &files("one")).unwrap();
+        let (_, old) = side_folders(&out).unwrap();
+        fs::rename(&out, &old).unwrap(); // as if killed between the two renames
+        recover(&out, &old).unwrap();
+        assert_eq!(fs::read_to_string(out.join("a.txt")).unwrap(), "a one");
+        assert!(!old.exists());
+    }
+
+    #[test]
+    fn compare_names_stale_missing_and_extra_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("generated");
+        write_atomically(&out, &files("one")).unwrap();
+        assert_eq!(compare(&out, &files("one")).unwrap(), vec![]);
+        fs::write(out.join("a.txt"), "edited").unwrap();
+        fs::remove_file(out.join("b.txt")).unwrap();
+        fs::write(out.join("c.txt"), "new").unwrap();
+        assert_eq!(
+            compare(&out, &files("one")).unwrap(),
+            vec![
+                Difference::Stale("a.txt".into()),
+                Difference::Missing("b.txt".into()),
+                Difference::Extra("c.txt".into()),
+            ]
+        );
+    }
+}

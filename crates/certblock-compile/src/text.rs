@@ -1,0 +1,38 @@
+//! Small text helpers shared by the emitters: safe comment text, counts in words.
+
+use certblock_list::Blocklist;
+
+/// Makes `s` safe inside a one-line comment of any of our formats: control characters (a newline
+/// would end a `//` comment and let the rest of a subject become code) become `?`, and `*/`,
+/// `-->` are broken so they cannot close a block comment.
+pub(crate) fn comment_safe(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect::<String>()
+        .replace("*/", "* /")
+        .replace("-->", "-- >")
+}
+
+/// "N keys (a block, b known-interception, c blocked-interception)".
+pub(crate) fn summary_counts(list: &Blocklist) -> String {
+    let c = list.counts();
+    format!(
+        "{} keys ({} block, {} known-interception, {} blocked-interception) from {} incidents",
+        list.entries.len(),
+        c.block,
+        c.known_interception,
+        c.blocked_interception,
+        list.incidents.len()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comment_safe_removes_line_breaks_and_comment_closers() {
+        assert_eq!(comment_safe("CN=a\nfn evil() {}"), "CN=a?fn evil() {}");
+        assert_eq!(comment_safe("O=x */ y --> z"), "O=x * / y -- > z");
+    }
+}

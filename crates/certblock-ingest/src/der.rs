@@ -1,0 +1,245 @@
+//! Certificates and public keys from DER bytes (parsed by x509-parser): hashes, names, validity.
+
+use certblock_list::{Date, EvidenceKind, Sha256Hash, Timestamp};
+use x509_parser::asn1_rs::{FromDer, Header, Length, Tag};
+use x509_parser::certificate::{X509Certificate, X509CertificateParser};
+use x509_parser::error::X509Error;
+use x509_parser::nom::Parser as _;
+use x509_parser::public_key::PublicKey;
+use x509_parser::time::ASN1Time;
+use x509_parser::x509::SubjectPublicKeyInfo;
+
+use crate::error::{ItemKind, ProblemKind, WarningKind};
+use crate::evidence::EvidenceItem;
+
+/// An item read from DER, with the warnings it raises.
+pub(crate) struct Described {
+    /// The item (its position and line are filled in by the caller).
+    pub item: EvidenceItem,
+    /// What is unusual about it.
+    pub warnings: Vec<WarningKind>,
+}
+
+/// What went wrong in x509-parser, in plain words.
+fn reason(e: &x509_parser::nom::Err<X509Error>) -> String {
+    match e {
+        x509_parser::nom::Err::Incomplete(_) => "the data ends too early".to_string(),
+        x509_parser::nom::Err::Error(e) | x509_parser::nom::Err::Failure(e) => e.to_string(),
+    }
+}
+
+/// If the outer DER element claims more bytes than there are, the truncation problem.
+fn truncation(der: &[u8]) -> Option<ProblemKind> {
+    let (rest, header) = Header::from_der(der).ok()?;
+    match header.length() {
+        Length::Definite(n) if n > rest.len() => Some(ProblemKind::Truncated {
+            declared: (der.len() - rest.len() + n) as u64,
+            available: der.len(),
+        }),
+        _ => None,
+    }
+}
+
+/// Whether DER bytes have the shape of a private key: a SEQUENCE that starts with an INTEGER
+/// (PKCS #1 RSAPrivateKey, PKCS #8 PrivateKeyInfo, SEC 1 ECPrivateKey all do).
+fn looks_like_private_key(der: &[u8]) -> bool {
+    let Ok((content, outer)) = Header::from_der(der) else { return false };
+    outer.tag() == Tag::Sequence
+        && Header::from_der(content).is_ok_and(|(_, first)| first.tag() == Tag::Integer)
+}
+
+/// Reads a certificate that must be one (a PEM CERTIFICATE block).
+pub(crate) fn certificate(der: &[u8]) -> Result<Described, ProblemKind> {
+    if der.is_empty() {
+        return Err(ProblemKind::BadCertificate { detail: "the block is empty".to_string() });
+    }
+    match X509CertificateParser::new().with_deep_parse_extensions(false).parse(der) {
+        Ok((rest, cert)) if rest.is_empty() => Ok(describe_certificate(der, &cert)),
+        Ok((rest, _)) => {
+            Err(ProblemKind::TrailingBytes { count: rest.len(), after: ItemKind::Certificate })
+        }
+        Err(e) => Err(truncation(der).unwrap_or(ProblemKind::BadCertificate { detail: reason(&e) })),
+    }
+}
+
+/// Reads a public key that must be one (a PEM PUBLIC KEY block).
+pub(crate) fn public_key(der: &[u8]) -> Result<Described, ProblemKind> {
+    if der.is_empty() {
+        return Err(ProblemKind::BadPublicKey { detail: "the block is empty".to_string() });
+    }
+    match SubjectPublicKeyInfo::from_der(der) {
+        Ok((rest, spki)) if rest.is_empty() => Ok(describe_key(&spki)),
+        Ok((rest, _)) => {
+            Err(ProblemKind::TrailingBytes { count: rest.len(), after: ItemKind::PublicKey })
+        }
+        Err(e) => Err(truncation(der).unwrap_or(ProblemKind::BadPublicKey { detail: reason(&e) })),
+    }
+}
+
+/// Reads DER that is a certificate or a public key: tried as a certificate, then as an SPKI.
+pub(crate) fn certificate_or_key(der: &[u8]) -> Result<Described, ProblemKind> {
+    let cert_error = match X509CertificateParser::new().with_deep_parse_extensions(false).parse(der) {
+        Ok((rest, cert)) if rest.is_empty() => return Ok(describe_certificate(der, &cert)),
+        Ok((rest, _)) => {
+            return Err(ProblemKind::TrailingBytes {
+                count: rest.len(),
+                after: ItemKind::Certificate,
+            });
+        }
+        Err(e) => reason(&e),
+    };
+    let key_error = match SubjectPublicKeyInfo::from_der(der) {
+        Ok((rest, spki)) if rest.is_empty() => return Ok(describe_key(&spki)),
+        Ok((rest, _)) => {
+            return Err(ProblemKind::TrailingBytes { count: rest.len(), after: ItemKind::PublicKey });
+        }
+        Err(e) => reason(&e),
+    };
+    if let Some(t) = truncation(der) {
+        return Err(t);
+    }
+    if looks_like_private_key(der) {
+        return Err(ProblemKind::PrivateKey { label: None });
+    }
+    Err(ProblemKind::NotCertificateOrKey { as_certificate: cert_error, as_public_key: key_error })
+}
+
+/// The algorithm of a key as people name it, its size in bits where known, and whether it is
+/// one of the usual kinds (RSA, EC, Ed25519).
+fn key_algorithm(spki: &SubjectPublicKeyInfo<'_>) -> (String, Option<usize>, bool) {
+    let oid = spki.algorithm.algorithm.to_id_string();
+    match oid.as_str() {
+        "1.2.840.113549.1.1.1" => {
+            let bits = match spki.parsed() {
+                Ok(PublicKey::RSA(rsa)) => Some(rsa.key_size()),
+                _ => None,
+            };
+            ("RSA".to_string(), bits, true)
+        }
+        "1.2.840.10045.2.1" => {
+            let curve = spki
+                .algorithm
+                .parameters
+                .as_ref()
+                .and_then(|p| p.as_oid().ok())
+                .map(|o| o.to_id_string());
+            let (name, bits) = match curve.as_deref() {
+                Some("1.2.840.10045.3.1.7") => ("P-256".to_string(), Some(256)),
+                Some("1.3.132.0.34") => ("P-384".to_string(), Some(384)),
+                Some("1.3.132.0.35") => ("P-521".to_string(), Some(521)),
+                Some(other) => (format!("curve {other}"), None),
+                None => ("with no named curve".to_string(), None),
+            };
+            (format!("EC {name}"), bits, true)
+        }
+        "1.3.101.112" => ("Ed25519".to_string(), Some(256), true),
+        "1.3.101.113" => ("Ed448".to_string(), Some(456), false),
+        "1.2.840.10040.4.1" => {
+            let bits = spki.parsed().ok().map(|k| k.key_size()).filter(|&b| b > 0);
+            ("DSA".to_string(), bits, false)
+        }
+        "1.2.840.113549.1.1.10" => ("RSA-PSS".to_string(), None, false),
+        _ => (format!("OID {oid}"), None, false),
+    }
+}
+
+/// An item for a bare public key.
+fn describe_key(spki: &SubjectPublicKeyInfo<'_>) -> Described {
+    let (key_algorithm, key_bits, usual) = key_algorithm(spki);
+    let mut warnings = Vec::new();
+    if !usual {
+        warnings.push(WarningKind::UnusualKeyType { algorithm: key_algorithm.clone() });
+    }
+    let item = EvidenceItem::key(spki.raw.to_vec(), key_algorithm, key_bits);
+    Described { item, warnings }
+}
+
+/// A certificate's validity time as a list timestamp, if it can be one.
+fn timestamp(time: &ASN1Time) -> Option<Timestamp> {
+    let dt = time.to_datetime();
+    if !dt.offset().is_utc() {
+        return None;
+    }
+    let year = u16::try_from(dt.year()).ok()?;
+    let date = Date::new(year, u8::from(dt.month()), dt.day()).ok()?;
+    Timestamp::new(date, dt.hour(), dt.minute(), dt.second()).ok()
+}
+
+/// An item for a certificate, with everything the evidence records.
+fn describe_certificate(der: &[u8], cert: &X509Certificate<'_>) -> Described {
+    use sha1::Digest as _;
+    let tbs = &cert.tbs_certificate;
+    let key = describe_key(&tbs.subject_pki);
+    let mut warnings = Vec::new();
+    let mut item = key.item;
+    item.kind = EvidenceKind::Certificate;
+    item.cert_sha256 = Some(Sha256Hash::digest(der));
+    item.cert_sha1 = Some(sha1::Sha1::digest(der).into());
+    item.cert_md5 = Some(md5::Md5::digest(der).into());
+    item.version = Some(tbs.version.0 + 1);
+    if tbs.version.0 == 0 {
+        warnings.push(WarningKind::Version1);
+    }
+    let serial = tbs.raw_serial();
+    if serial.is_empty() || serial[0] & 0x80 != 0 || serial.iter().all(|&b| b == 0) {
+        warnings.push(WarningKind::NonPositiveSerial {
+            serial_hex: certblock_list::HexBytes(serial.to_vec()).to_hex(),
+        });
+    }
+    item.serial = Some(serial.to_vec());
+    for (field, name, slot) in [
+        ("subject", tbs.subject(), &mut item.subject),
+        ("issuer", tbs.issuer(), &mut item.issuer),
+    ] {
+        let text = name.to_string();
+        if text.starts_with("<X509Error") {
+            warnings.push(WarningKind::UnreadableName { field });
+        } else {
+            *slot = Some(text);
+        }
+    }
+    item.subject_der = Some(tbs.subject().as_raw().to_vec());
+    item.issuer_der = Some(tbs.issuer().as_raw().to_vec());
+    for (field, time, slot) in [
+        ("notBefore", &tbs.validity.not_before, &mut item.not_before),
+        ("notAfter", &tbs.validity.not_after, &mut item.not_after),
+    ] {
+        match timestamp(time) {
+            Some(t) => *slot = Some(t),
+            None => warnings.push(WarningKind::UnrecordableTime { field }),
+        }
+    }
+    item.certificate_der = Some(der.to_vec());
+    warnings.extend(key.warnings);
+    Described { item, warnings }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn garbage_is_neither_certificate_nor_key() {
+        let e = certificate_or_key(b"\x04\x03abc").err().unwrap();
+        assert!(matches!(e, ProblemKind::NotCertificateOrKey { .. }), "{e}");
+    }
+
+    #[test]
+    fn a_sequence_longer_than_the_data_is_truncated() {
+        let e = certificate_or_key(&[0x30, 0x82, 0x01, 0x00, 0x30, 0x00]).err().unwrap();
+        assert_eq!(e, ProblemKind::Truncated { declared: 260, available: 6 });
+    }
+
+    #[test]
+    fn a_der_private_key_shape_is_refused_as_a_private_key() {
+        // SEQUENCE { INTEGER 0, INTEGER 5 }
+        let e = certificate_or_key(&[0x30, 0x06, 0x02, 0x01, 0x00, 0x02, 0x01, 0x05]).err().unwrap();
+        assert_eq!(e, ProblemKind::PrivateKey { label: None });
+    }
+
+    #[test]
+    fn empty_blocks_are_refused() {
+        assert!(certificate(&[]).is_err());
+        assert!(public_key(&[]).is_err());
+    }
+}

@@ -1,0 +1,331 @@
+//! One evidence file (PEM or DER, certificates or keys) read into fully described items.
+
+use std::path::Path;
+
+use certblock_list::{Base64Bytes, Evidence, EvidenceKind, HexBytes, IncidentId, Sha256Hash, Timestamp};
+
+use crate::der;
+use crate::error::{Problem, ProblemKind, Warning};
+use crate::pem;
+use crate::IngestOptions;
+
+/// One certificate or public key found in an evidence file, with everything known about it.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct EvidenceItem {
+    /// Position in the file, from 1, when the file holds more than one block; else `None`.
+    pub position: Option<u32>,
+    /// The line of the PEM BEGIN marker, for PEM; `None` for DER.
+    pub line: Option<usize>,
+    /// [`EvidenceKind::Certificate`] or [`EvidenceKind::PublicKey`].
+    pub kind: EvidenceKind,
+    /// SHA-256 of the exact DER SubjectPublicKeyInfo: the key of the entry.
+    pub spki_sha256: Sha256Hash,
+    /// The DER SubjectPublicKeyInfo.
+    pub spki_der: Vec<u8>,
+    /// The key algorithm as people name it: `RSA`, `EC P-256`, `Ed25519`, `OID 1.2.3`, ...
+    pub key_algorithm: String,
+    /// The key size in bits, where known.
+    pub key_bits: Option<usize>,
+    /// SHA-256 of the DER certificate (certificates only).
+    pub cert_sha256: Option<Sha256Hash>,
+    /// SHA-1 of the DER certificate (certificates only).
+    pub cert_sha1: Option<[u8; 20]>,
+    /// MD5 of the DER certificate (certificates only).
+    pub cert_md5: Option<[u8; 16]>,
+    /// The X.509 version, 1 to 3 (certificates only).
+    pub version: Option<u32>,
+    /// The subject name as a string (certificates only).
+    pub subject: Option<String>,
+    /// The issuer name as a string (certificates only).
+    pub issuer: Option<String>,
+    /// The exact DER of the subject Name (certificates only).
+    pub subject_der: Option<Vec<u8>>,
+    /// The exact DER of the issuer Name (certificates only).
+    pub issuer_der: Option<Vec<u8>>,
+    /// The serial number: the INTEGER content bytes exactly as encoded (certificates only).
+    pub serial: Option<Vec<u8>>,
+    /// Start of validity (certificates only).
+    pub not_before: Option<Timestamp>,
+    /// End of validity (certificates only).
+    pub not_after: Option<Timestamp>,
+    /// The DER certificate (certificates only).
+    pub certificate_der: Option<Vec<u8>>,
+    /// What is unusual about the item.
+    pub warnings: Vec<Warning>,
+}
+
+impl EvidenceItem {
+    /// An item for a bare key; certificate fields empty.
+    pub(crate) fn key(spki_der: Vec<u8>, key_algorithm: String, key_bits: Option<usize>) -> Self {
+        EvidenceItem {
+            position: None,
+            line: None,
+            kind: EvidenceKind::PublicKey,
+            spki_sha256: Sha256Hash::digest(&spki_der),
+            spki_der,
+            key_algorithm,
+            key_bits,
+            cert_sha256: None,
+            cert_sha1: None,
+            cert_md5: None,
+            version: None,
+            subject: None,
+            issuer: None,
+            subject_der: None,
+            issuer_der: None,
+            serial: None,
+            not_before: None,
+            not_after: None,
+            certificate_der: None,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// The list's evidence record for this item, found in `file` (relative to `sources/`, with
+    /// `/` separators) of `incident`.
+    pub fn to_evidence(&self, incident: IncidentId, file: String) -> Evidence {
+        let mut ev = Evidence::new(incident, file, self.position, self.kind);
+        ev.cert_sha256 = self.cert_sha256;
+        ev.subject = self.subject.clone();
+        ev.issuer = self.issuer.clone();
+        ev.serial = self.serial.clone().map(HexBytes);
+        ev.not_before = self.not_before;
+        ev.not_after = self.not_after;
+        ev.subject_der = self.subject_der.clone().map(Base64Bytes);
+        ev.issuer_der = self.issuer_der.clone().map(Base64Bytes);
+        ev.cert_sha1 = self.cert_sha1.map(|h| HexBytes(h.to_vec()));
+        ev.cert_md5 = self.cert_md5.map(|h| HexBytes(h.to_vec()));
+        match self.kind {
+            EvidenceKind::Certificate => {
+                ev.certificate = self.certificate_der.clone().map(Base64Bytes);
+            }
+            _ => ev.public_key = Some(Base64Bytes(self.spki_der.clone())),
+        }
+        ev
+    }
+}
+
+/// How a file's bytes are to be read, from its extension.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Format {
+    /// `.pem`: PEM text only.
+    Pem,
+    /// `.der`: binary DER only.
+    Der,
+    /// `.crt`, `.cer`, `.key`, `.pub` (and anything else, for inspect): PEM if the text has a
+    /// BEGIN marker, else DER.
+    Sniff,
+}
+
+/// The extensions of evidence files.
+pub(crate) const EVIDENCE_EXTENSIONS: [&str; 6] = ["pem", "crt", "cer", "der", "key", "pub"];
+
+/// The format a file name asks for; `None` when its extension is not an evidence extension.
+pub(crate) fn format_of(file_name: &str) -> Option<Format> {
+    let (_, ext) = file_name.rsplit_once('.')?;
+    match ext {
+        "pem" => Some(Format::Pem),
+        "der" => Some(Format::Der),
+        e if EVIDENCE_EXTENSIONS.contains(&e) => Some(Format::Sniff),
+        _ => None,
+    }
+}
+
+/// The SHA-256 value a file is named by, if its stem is 64 hex digits.
+fn hash_name(file_name: &str) -> Option<Sha256Hash> {
+    let stem = file_name.rsplit_once('.').map_or(file_name, |(stem, _)| stem);
+    if stem.len() == 64 && stem.bytes().all(|b| b.is_ascii_hexdigit()) {
+        stem.parse().ok()
+    } else {
+        None
+    }
+}
+
+/// Whether bytes look like text (so a missing PEM block is the better message than bad DER).
+fn looks_like_text(bytes: &[u8]) -> bool {
+    bytes.iter().all(|&b| b.is_ascii_graphic() || b.is_ascii_whitespace())
+}
+
+/// For `certblock inspect FILE...`: every certificate or key a single file holds, fully
+/// described, with the default limits. `path` names the file in messages; its extension says
+/// how to read it (`.pem` PEM, `.der` DER, anything else sniffed), and a name of 64 hex digits
+/// is checked against what the file holds.
+pub fn read_evidence_file(path: &Path, bytes: &[u8]) -> Result<Vec<EvidenceItem>, Vec<Problem>> {
+    read_evidence_file_with(path, bytes, &IngestOptions::default())
+}
+
+/// [`read_evidence_file`] with explicit limits.
+pub fn read_evidence_file_with(
+    path: &Path,
+    bytes: &[u8],
+    options: &IngestOptions,
+) -> Result<Vec<EvidenceItem>, Vec<Problem>> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let format = format_of(&name).unwrap_or(Format::Sniff);
+    let problem = |kind| vec![Problem::new(path, kind)];
+    if bytes.len() as u64 > options.max_file_bytes {
+        return Err(problem(ProblemKind::FileTooLarge {
+            size: bytes.len() as u64,
+            limit: options.max_file_bytes,
+        }));
+    }
+    if bytes.is_empty() {
+        return Err(problem(ProblemKind::EmptyFile));
+    }
+    let is_pem = pem::has_begin_marker(bytes);
+    let mut items = match (format, is_pem) {
+        (Format::Der, true) => return Err(problem(ProblemKind::PemInDerFile)),
+        (Format::Pem, false) => return Err(problem(ProblemKind::NoPemBlock)),
+        (Format::Sniff, false) if looks_like_text(bytes) => {
+            return Err(problem(ProblemKind::NoPemBlock));
+        }
+        (_, true) => read_pem(path, bytes, options)?,
+        (_, false) => match der::certificate_or_key(bytes) {
+            Ok(d) => {
+                let mut item = d.item;
+                item.warnings = d.warnings.into_iter().map(|kind| Warning {
+                    path: path.to_path_buf(),
+                    position: None,
+                    kind,
+                }).collect();
+                vec![item]
+            }
+            Err(kind) => return Err(problem(kind)),
+        },
+    };
+    if let Some(expected) = hash_name(&name) {
+        check_hash_name(path, expected, &items)?;
+    }
+    if items.len() == 1 {
+        items[0].position = None;
+        for w in &mut items[0].warnings {
+            w.position = None;
+        }
+    }
+    Ok(items)
+}
+
+/// Checks a file named by a SHA-256 value: one item, whose certificate or SPKI hash it is.
+fn check_hash_name(path: &Path, expected: Sha256Hash, items: &[EvidenceItem]) -> Result<(), Vec<Problem>> {
+    let [item] = items else {
+        return Err(vec![Problem::new(path, ProblemKind::HashNameManyItems { count: items.len() })]);
+    };
+    if item.spki_sha256 == expected || item.cert_sha256 == Some(expected) {
+        return Ok(());
+    }
+    Err(vec![Problem::new(
+        path,
+        ProblemKind::HashNameMismatch {
+            expected,
+            cert_sha256: item.cert_sha256,
+            spki_sha256: item.spki_sha256,
+        },
+    )
+    .at(item.line, None)])
+}
+
+/// Reads every block of a PEM file; all faults of all blocks are reported together.
+fn read_pem(path: &Path, bytes: &[u8], options: &IngestOptions) -> Result<Vec<EvidenceItem>, Vec<Problem>> {
+    let count = pem::count_begin_markers(bytes);
+    if count > options.max_certificates_per_file {
+        return Err(vec![Problem::new(
+            path,
+            ProblemKind::TooManyBlocks { count, limit: options.max_certificates_per_file },
+        )]);
+    }
+    let (blocks, faults) = pem::parse(bytes);
+    let mut problems: Vec<Problem> = faults
+        .into_iter()
+        .map(|f| Problem::new(path, f.kind).at(Some(f.line), f.column))
+        .collect();
+    let mut items = Vec::with_capacity(blocks.len());
+    for (index, block) in blocks.iter().enumerate() {
+        let position = u32::try_from(index + 1).ok();
+        let described = match block.label.as_str() {
+            "CERTIFICATE" => der::certificate(&block.der),
+            "PUBLIC KEY" => der::public_key(&block.der),
+            label if label.contains("PRIVATE KEY") => {
+                Err(ProblemKind::PrivateKey { label: Some(label.to_string()) })
+            }
+            label => Err(ProblemKind::UnsupportedPemLabel { label: label.to_string() }),
+        };
+        match described {
+            Ok(d) => {
+                let mut item = d.item;
+                item.position = position;
+                item.line = Some(block.line);
+                item.warnings = d
+                    .warnings
+                    .into_iter()
+                    .map(|kind| Warning { path: path.to_path_buf(), position, kind })
+                    .collect();
+                items.push(item);
+            }
+            Err(kind) => problems.push(Problem::new(path, kind).at(Some(block.line), None)),
+        }
+    }
+    if !problems.is_empty() {
+        crate::error::sort_problems(&mut problems);
+        return Err(problems);
+    }
+    if items.is_empty() {
+        return Err(vec![Problem::new(path, ProblemKind::NoPemBlock)]);
+    }
+    Ok(items)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_follow_extensions() {
+        assert_eq!(format_of("a.pem"), Some(Format::Pem));
+        assert_eq!(format_of("a.der"), Some(Format::Der));
+        assert_eq!(format_of("a.crt"), Some(Format::Sniff));
+        assert_eq!(format_of("a.key"), Some(Format::Sniff));
+        assert_eq!(format_of("a.txt"), None);
+        assert_eq!(format_of("pem"), None);
+    }
+
+    #[test]
+    fn hash_names_are_64_hex_digits() {
+        let h = "3472e4f16c570e0dd388aaaa4a64a34a4b939f1ca770996b5be0037c1aded9c1";
+        assert_eq!(hash_name(&format!("{h}.pem")).unwrap().to_hex(), h);
+        assert!(hash_name("short.pem").is_none());
+        assert!(hash_name(&format!("{}.pem", "z".repeat(64))).is_none());
+    }
+
+    #[test]
+    fn private_key_blocks_are_refused_and_other_labels_named() {
+        let text = b"-----BEGIN PRIVATE KEY-----\nAQID\n-----END PRIVATE KEY-----\n-----BEGIN X509 CRL-----\nAQID\n-----END X509 CRL-----\n";
+        let problems = read_evidence_file(Path::new("s/a/k.pem"), text).unwrap_err();
+        assert_eq!(problems.len(), 2);
+        assert!(problems[0].to_string().contains("must never be committed"), "{}", problems[0]);
+        assert_eq!(problems[0].line, Some(1));
+        assert!(problems[1].to_string().contains("\"X509 CRL\""), "{}", problems[1]);
+    }
+
+    #[test]
+    fn text_without_blocks_and_pem_in_der_files_are_refused() {
+        let e = read_evidence_file(Path::new("x.pem"), b"hello\n").unwrap_err();
+        assert_eq!(e[0].kind, ProblemKind::NoPemBlock);
+        let e = read_evidence_file(Path::new("x.crt"), b"hello\n").unwrap_err();
+        assert_eq!(e[0].kind, ProblemKind::NoPemBlock);
+        let e = read_evidence_file(Path::new("x.der"), b"-----BEGIN CERTIFICATE-----").unwrap_err();
+        assert_eq!(e[0].kind, ProblemKind::PemInDerFile);
+        let e = read_evidence_file(Path::new("x.der"), b"").unwrap_err();
+        assert_eq!(e[0].kind, ProblemKind::EmptyFile);
+    }
+
+    #[test]
+    fn limits_are_enforced() {
+        let options = IngestOptions { max_file_bytes: 4, max_certificates_per_file: 1, ..Default::default() };
+        let e = read_evidence_file_with(Path::new("x.der"), b"12345", &options).unwrap_err();
+        assert!(matches!(e[0].kind, ProblemKind::FileTooLarge { size: 5, limit: 4 }));
+        let options = IngestOptions { max_certificates_per_file: 1, ..Default::default() };
+        let two = b"-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n";
+        let e = read_evidence_file_with(Path::new("x.pem"), two, &options).unwrap_err();
+        assert!(matches!(e[0].kind, ProblemKind::TooManyBlocks { count: 2, limit: 1 }));
+    }
+}

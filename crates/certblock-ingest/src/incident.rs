@@ -1,0 +1,79 @@
+//! `incident.json`: the title, category, action and summary of one incident folder.
+
+use std::path::Path;
+
+use certblock_list::{Action, Category, Date, Incident, IncidentId};
+use serde::Deserialize;
+
+use crate::error::{Problem, ProblemKind};
+use crate::json::json_problem;
+
+/// The file as written; the id is the folder name, not a field.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IncidentFile {
+    title: String,
+    category: Category,
+    action: Action,
+    #[serde(default)]
+    added: Option<Date>,
+    #[serde(default)]
+    references: Vec<String>,
+    summary: String,
+}
+
+/// Reads the `incident.json` of the folder `id`; `path` is the file as the user sees it.
+pub(crate) fn parse_incident(path: &Path, id: IncidentId, bytes: &[u8]) -> Result<Incident, Problem> {
+    let file: IncidentFile = serde_json::from_slice(bytes)
+        .map_err(|e| json_problem(path, &e, |message| ProblemKind::IncidentJson { message }))?;
+    Ok(Incident {
+        id,
+        title: file.title,
+        category: file.category,
+        action: file.action,
+        added: file.added,
+        references: file.references,
+        summary: file.summary,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Incident, Problem> {
+        parse_incident(Path::new("s/kz/incident.json"), "kz".parse().unwrap(), text.as_bytes())
+    }
+
+    #[test]
+    fn reads_all_fields() {
+        let i = parse(
+            r#"{"title": "T", "category": "interception", "action": "blocked-interception",
+                "added": "2019-08-21", "references": ["https://example.org/"], "summary": "S"}"#,
+        )
+        .unwrap();
+        assert_eq!(i.id.as_str(), "kz");
+        assert_eq!(i.action, Action::BlockedInterception);
+        assert_eq!(i.category, Category::Interception);
+        assert_eq!(i.added.unwrap().to_string(), "2019-08-21");
+        assert_eq!(i.references.len(), 1);
+        let minimal = parse(r#"{"title": "T", "category": "test", "action": "block", "summary": "S"}"#).unwrap();
+        assert!(minimal.added.is_none() && minimal.references.is_empty());
+    }
+
+    #[test]
+    fn errors_carry_line_and_column() {
+        let e = parse("{\"title\": \"T\",\n \"category\": \"test\",\n \"action\": \"burn\",\n \"summary\": \"S\"}").unwrap_err();
+        assert_eq!(e.line, Some(3));
+        assert!(e.column.is_some());
+        assert!(e.to_string().starts_with("s/kz/incident.json:3:"), "{e}");
+        assert!(e.to_string().contains("burn"), "{e}");
+        let e = parse("{\"title\": \"T\", \"category\": \"test\", \"action\": \"block\", \"summary\": \"S\",\n \"added\": \"2019-02-30\"}").unwrap_err();
+        assert_eq!(e.line, Some(2));
+        assert!(e.to_string().contains("does not exist"), "{e}");
+        let e = parse("{\"title\": ").unwrap_err();
+        assert!(e.to_string().contains("not valid JSON"), "{e}");
+        let e = parse("{\"title\": \"T\", \"category\": \"test\", \"action\": \"block\", \"summary\": \"S\", \"owner\": 1}").unwrap_err();
+        assert!(e.to_string().contains("unknown field `owner`"), "{e}");
+    }
+}

@@ -1,0 +1,168 @@
+//! The subcommands: each returns the exit code, or an error for `main` to print.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result};
+use certblock_ingest::{IngestOptions, Ingested};
+use certblock_list::{Blocklist, HexBytes};
+
+/// Ingests `sources`, printing warnings, or prints every problem and returns `None`.
+fn ingest(sources: &Path, options: &IngestOptions) -> Option<Ingested> {
+    match certblock_ingest::ingest(sources, options) {
+        Ok(ingested) => {
+            for warning in &ingested.warnings {
+                eprintln!("warning: {warning}");
+            }
+            Some(ingested)
+        }
+        Err(error) => {
+            for problem in &error.problems {
+                eprintln!("error: {problem}");
+            }
+            eprintln!(
+                "{} problem(s) in {}; nothing was written",
+                error.problems.len(),
+                sources.display()
+            );
+            None
+        }
+    }
+}
+
+/// The list previously committed in `out` (or at `previous`), which the sequence number follows.
+fn previous_list(out: &Path, previous: Option<&Path>) -> Result<Option<Blocklist>> {
+    let path: PathBuf = match previous {
+        Some(p) => p.to_path_buf(),
+        None => out.join(certblock_compile::LIST_FILE),
+    };
+    if previous.is_none() && !path.exists() {
+        return Ok(None);
+    }
+    let list = Blocklist::read(&path).with_context(|| {
+        format!(
+            "the previous list gives the sequence number; restore it (git checkout {}) or name \
+             another with --previous",
+            path.display()
+        )
+    })?;
+    Ok(Some(list))
+}
+
+/// `certblock generate`.
+pub fn generate(
+    sources: &Path,
+    out: &Path,
+    previous: Option<&Path>,
+    max_file_bytes: u64,
+    quiet: bool,
+) -> Result<ExitCode> {
+    let options = IngestOptions { max_file_bytes, ..IngestOptions::default() };
+    let previous = previous_list(out, previous)?;
+    let Some(Ingested { mut list, .. }) = ingest(sources, &options) else {
+        return Ok(ExitCode::FAILURE);
+    };
+    list.sequence_after(previous.as_ref());
+    let files = certblock_compile::compile(&list);
+    certblock_compile::output::write_atomically(out, &files)
+        .with_context(|| format!("writing {}", out.display()))?;
+    if !quiet {
+        let counts = list.counts();
+        println!(
+            "wrote {} files to {}: {} keys ({} block, {} known-interception, {} blocked-interception) \
+             from {} incidents, sequence {}",
+            files.len(),
+            out.display(),
+            list.entries.len(),
+            counts.block,
+            counts.known_interception,
+            counts.blocked_interception,
+            list.incidents.len(),
+            list.sequence
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `certblock check`.
+pub fn check(sources: &Path, out: &Path) -> Result<ExitCode> {
+    let previous = previous_list(out, None).ok().flatten();
+    let Some(Ingested { mut list, .. }) = ingest(sources, &IngestOptions::default()) else {
+        return Ok(ExitCode::FAILURE);
+    };
+    list.sequence_after(previous.as_ref());
+    let files = certblock_compile::compile(&list);
+    let differences = certblock_compile::output::compare(out, &files)
+        .with_context(|| format!("comparing {}", out.display()))?;
+    if differences.is_empty() {
+        println!("{} is up to date with {}", out.display(), sources.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    for difference in &differences {
+        eprintln!("{}/{difference}", out.display());
+    }
+    eprintln!(
+        "{} is not what {} produce: run `make generate` and commit the result",
+        out.display(),
+        sources.display()
+    );
+    Ok(ExitCode::FAILURE)
+}
+
+/// `certblock inspect`.
+pub fn inspect(files: &[PathBuf]) -> Result<ExitCode> {
+    let mut failed = false;
+    for path in files {
+        let bytes = match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                eprintln!("error: {}: cannot read: {e}", path.display());
+                failed = true;
+                continue;
+            }
+        };
+        match certblock_ingest::read_evidence_file(path, &bytes) {
+            Ok(items) => {
+                let total = items.len();
+                for (i, item) in items.iter().enumerate() {
+                    print_item(path, i + 1, total, item);
+                }
+            }
+            Err(problems) => {
+                for problem in problems {
+                    eprintln!("error: {problem}");
+                }
+                failed = true;
+            }
+        }
+    }
+    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+fn print_item(path: &Path, n: usize, total: usize, item: &certblock_ingest::EvidenceItem) {
+    let spki = item.spki_sha256;
+    println!("{} ({} {n} of {total})", path.display(), item.kind);
+    let row = |label: &str, value: &dyn std::fmt::Display| println!("  {label:<28} {value}");
+    row("SPKI SHA-256 (hex):", &spki.to_hex());
+    row("SPKI SHA-256 (base64):", &spki.to_base64());
+    row("key algorithm:", &item.key_algorithm);
+    match item.cert_sha256 {
+        Some(cert) => row("certificate SHA-256 (hex):", &cert.to_hex()),
+        None => row("certificate SHA-256:", &"(none: a bare public key)"),
+    }
+    if let Some(s) = &item.subject {
+        row("subject:", s);
+    }
+    if let Some(s) = &item.issuer {
+        row("issuer:", s);
+    }
+    if let Some(serial) = &item.serial {
+        row("serial (hex):", &HexBytes(serial.clone()).to_hex());
+    }
+    if let Some(t) = &item.not_before {
+        row("not before:", t);
+    }
+    if let Some(t) = &item.not_after {
+        row("not after:", t);
+    }
+}
