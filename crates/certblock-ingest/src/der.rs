@@ -43,7 +43,9 @@ fn truncation(der: &[u8]) -> Option<ProblemKind> {
 /// Whether DER bytes have the shape of a private key: a SEQUENCE that starts with an INTEGER
 /// (PKCS #1 RSAPrivateKey, PKCS #8 PrivateKeyInfo, SEC 1 ECPrivateKey all do).
 fn looks_like_private_key(der: &[u8]) -> bool {
-    let Ok((content, outer)) = Header::from_der(der) else { return false };
+    let Ok((content, outer)) = Header::from_der(der) else {
+        return false;
+    };
     outer.tag() == Tag::Sequence
         && Header::from_der(content).is_ok_and(|(_, first)| first.tag() == Tag::Integer)
 }
@@ -51,35 +53,49 @@ fn looks_like_private_key(der: &[u8]) -> bool {
 /// Reads a certificate that must be one (a PEM CERTIFICATE block).
 pub(crate) fn certificate(der: &[u8]) -> Result<Described, ProblemKind> {
     if der.is_empty() {
-        return Err(ProblemKind::BadCertificate { detail: "the block is empty".to_string() });
+        return Err(ProblemKind::BadCertificate {
+            detail: "the block is empty".to_string(),
+        });
     }
-    match X509CertificateParser::new().with_deep_parse_extensions(false).parse(der) {
-        Ok((rest, cert)) if rest.is_empty() => Ok(describe_certificate(der, &cert)),
-        Ok((rest, _)) => {
-            Err(ProblemKind::TrailingBytes { count: rest.len(), after: ItemKind::Certificate })
+    match X509CertificateParser::new()
+        .with_deep_parse_extensions(false)
+        .parse(der)
+    {
+        Ok(([], cert)) => Ok(describe_certificate(der, &cert)),
+        Ok((rest, _)) => Err(ProblemKind::TrailingBytes {
+            count: rest.len(),
+            after: ItemKind::Certificate,
+        }),
+        Err(e) => {
+            Err(truncation(der).unwrap_or(ProblemKind::BadCertificate { detail: reason(&e) }))
         }
-        Err(e) => Err(truncation(der).unwrap_or(ProblemKind::BadCertificate { detail: reason(&e) })),
     }
 }
 
 /// Reads a public key that must be one (a PEM PUBLIC KEY block).
 pub(crate) fn public_key(der: &[u8]) -> Result<Described, ProblemKind> {
     if der.is_empty() {
-        return Err(ProblemKind::BadPublicKey { detail: "the block is empty".to_string() });
+        return Err(ProblemKind::BadPublicKey {
+            detail: "the block is empty".to_string(),
+        });
     }
     match SubjectPublicKeyInfo::from_der(der) {
-        Ok((rest, spki)) if rest.is_empty() => Ok(describe_key(&spki)),
-        Ok((rest, _)) => {
-            Err(ProblemKind::TrailingBytes { count: rest.len(), after: ItemKind::PublicKey })
-        }
+        Ok(([], spki)) => Ok(describe_key(&spki)),
+        Ok((rest, _)) => Err(ProblemKind::TrailingBytes {
+            count: rest.len(),
+            after: ItemKind::PublicKey,
+        }),
         Err(e) => Err(truncation(der).unwrap_or(ProblemKind::BadPublicKey { detail: reason(&e) })),
     }
 }
 
 /// Reads DER that is a certificate or a public key: tried as a certificate, then as an SPKI.
 pub(crate) fn certificate_or_key(der: &[u8]) -> Result<Described, ProblemKind> {
-    let cert_error = match X509CertificateParser::new().with_deep_parse_extensions(false).parse(der) {
-        Ok((rest, cert)) if rest.is_empty() => return Ok(describe_certificate(der, &cert)),
+    let cert_error = match X509CertificateParser::new()
+        .with_deep_parse_extensions(false)
+        .parse(der)
+    {
+        Ok(([], cert)) => return Ok(describe_certificate(der, &cert)),
         Ok((rest, _)) => {
             return Err(ProblemKind::TrailingBytes {
                 count: rest.len(),
@@ -89,9 +105,12 @@ pub(crate) fn certificate_or_key(der: &[u8]) -> Result<Described, ProblemKind> {
         Err(e) => reason(&e),
     };
     let key_error = match SubjectPublicKeyInfo::from_der(der) {
-        Ok((rest, spki)) if rest.is_empty() => return Ok(describe_key(&spki)),
+        Ok(([], spki)) => return Ok(describe_key(&spki)),
         Ok((rest, _)) => {
-            return Err(ProblemKind::TrailingBytes { count: rest.len(), after: ItemKind::PublicKey });
+            return Err(ProblemKind::TrailingBytes {
+                count: rest.len(),
+                after: ItemKind::PublicKey,
+            });
         }
         Err(e) => reason(&e),
     };
@@ -101,7 +120,10 @@ pub(crate) fn certificate_or_key(der: &[u8]) -> Result<Described, ProblemKind> {
     if looks_like_private_key(der) {
         return Err(ProblemKind::PrivateKey { label: None });
     }
-    Err(ProblemKind::NotCertificateOrKey { as_certificate: cert_error, as_public_key: key_error })
+    Err(ProblemKind::NotCertificateOrKey {
+        as_certificate: cert_error,
+        as_public_key: key_error,
+    })
 }
 
 /// The algorithm of a key as people name it, its size in bits where known, and whether it is
@@ -148,7 +170,9 @@ fn describe_key(spki: &SubjectPublicKeyInfo<'_>) -> Described {
     let (key_algorithm, key_bits, usual) = key_algorithm(spki);
     let mut warnings = Vec::new();
     if !usual {
-        warnings.push(WarningKind::UnusualKeyType { algorithm: key_algorithm.clone() });
+        warnings.push(WarningKind::UnusualKeyType {
+            algorithm: key_algorithm.clone(),
+        });
     }
     let item = EvidenceItem::key(spki.raw.to_vec(), key_algorithm, key_bits);
     Described { item, warnings }
@@ -226,14 +250,24 @@ mod tests {
 
     #[test]
     fn a_sequence_longer_than_the_data_is_truncated() {
-        let e = certificate_or_key(&[0x30, 0x82, 0x01, 0x00, 0x30, 0x00]).err().unwrap();
-        assert_eq!(e, ProblemKind::Truncated { declared: 260, available: 6 });
+        let e = certificate_or_key(&[0x30, 0x82, 0x01, 0x00, 0x30, 0x00])
+            .err()
+            .unwrap();
+        assert_eq!(
+            e,
+            ProblemKind::Truncated {
+                declared: 260,
+                available: 6
+            }
+        );
     }
 
     #[test]
     fn a_der_private_key_shape_is_refused_as_a_private_key() {
         // SEQUENCE { INTEGER 0, INTEGER 5 }
-        let e = certificate_or_key(&[0x30, 0x06, 0x02, 0x01, 0x00, 0x02, 0x01, 0x05]).err().unwrap();
+        let e = certificate_or_key(&[0x30, 0x06, 0x02, 0x01, 0x00, 0x02, 0x01, 0x05])
+            .err()
+            .unwrap();
         assert_eq!(e, ProblemKind::PrivateKey { label: None });
     }
 

@@ -22,7 +22,12 @@ pub struct Problem {
 impl Problem {
     /// A problem with a whole file or folder (no line or column).
     pub fn new(path: impl Into<PathBuf>, kind: ProblemKind) -> Self {
-        Problem { path: path.into(), line: None, column: None, kind }
+        Problem {
+            path: path.into(),
+            line: None,
+            column: None,
+            kind,
+        }
     }
 
     /// The same problem, placed at a line (and a column, if known).
@@ -290,7 +295,10 @@ impl fmt::Display for ProblemKind {
                 ancestor.display()
             ),
             P::NonUtf8Name { lossy } => {
-                write!(f, "the name {lossy:?} is not valid UTF-8; use plain ASCII names")
+                write!(
+                    f,
+                    "the name {lossy:?} is not valid UTF-8; use plain ASCII names"
+                )
             }
             P::Hidden => f.write_str(
                 "hidden file or folder (its name starts with '.'): sources/ must not hold hidden \
@@ -332,7 +340,10 @@ impl fmt::Display for ProblemKind {
                 "-----BEGIN {label}----- has no matching -----END {label}----- line"
             ),
             P::PemEndWithoutBegin { label } => {
-                write!(f, "-----END {label}----- has no -----BEGIN {label}----- line before it")
+                write!(
+                    f,
+                    "-----END {label}----- has no -----BEGIN {label}----- line before it"
+                )
             }
             P::PemLabelMismatch { begin, end } => write!(
                 f,
@@ -373,7 +384,10 @@ impl fmt::Display for ProblemKind {
                 }
                 Ok(())
             }
-            P::Truncated { declared, available } => write!(
+            P::Truncated {
+                declared,
+                available,
+            } => write!(
                 f,
                 "truncated DER: the outer element says it is {declared} bytes long, but only \
                  {available} bytes are there"
@@ -382,19 +396,29 @@ impl fmt::Display for ProblemKind {
                 let s = if *count == 1 { "" } else { "s" };
                 write!(f, "{count} trailing byte{s} after the {after}")
             }
-            P::NotCertificateOrKey { as_certificate, as_public_key } => write!(
+            P::NotCertificateOrKey {
+                as_certificate,
+                as_public_key,
+            } => write!(
                 f,
                 "not a certificate or public key (as a certificate: {as_certificate}; as a \
                  SubjectPublicKeyInfo: {as_public_key})"
             ),
             P::BadCertificate { detail } => {
-                write!(f, "the CERTIFICATE block does not hold a valid certificate: {detail}")
+                write!(
+                    f,
+                    "the CERTIFICATE block does not hold a valid certificate: {detail}"
+                )
             }
             P::BadPublicKey { detail } => write!(
                 f,
                 "the PUBLIC KEY block does not hold a valid SubjectPublicKeyInfo: {detail}"
             ),
-            P::HashNameMismatch { expected, cert_sha256, spki_sha256 } => match cert_sha256 {
+            P::HashNameMismatch {
+                expected,
+                cert_sha256,
+                spki_sha256,
+            } => match cert_sha256 {
                 Some(cert) => write!(
                     f,
                     "the file name says {expected}, which is neither the certificate SHA-256 \
@@ -427,7 +451,11 @@ impl fmt::Display for ProblemKind {
                  {action}), but {other_place} puts it in incident {other_incident} with action \
                  {other_action}; a key has one action, so the two incidents must agree"
             ),
-            P::DuplicateCertificate { cert_sha256, first_place, place } => write!(
+            P::DuplicateCertificate {
+                cert_sha256,
+                first_place,
+                place,
+            } => write!(
                 f,
                 "certificate SHA-256 {cert_sha256} is in {first_place} and again in {place}; \
                  keep each certificate once"
@@ -446,11 +474,17 @@ impl fmt::Display for ProblemKind {
                  {certificate_value}; facts and certificates must agree"
             ),
             P::TooManyEntries { limit } => {
-                write!(f, "the sources hold more than {limit} keys, the limit of entries")
+                write!(
+                    f,
+                    "the sources hold more than {limit} keys, the limit of entries"
+                )
             }
             P::Digest { message } => write!(f, "cannot digest the sources tree: {message}"),
             P::InvalidList { message } => {
-                write!(f, "internal error: the list built breaks an invariant: {message}")
+                write!(
+                    f,
+                    "internal error: the list built breaks an invariant: {message}"
+                )
             }
         }
     }
@@ -519,7 +553,10 @@ impl fmt::Display for WarningKind {
                 write!(f, "unusual key type {algorithm} (not RSA, EC or Ed25519)")
             }
             WarningKind::UnrecordableTime { field } => {
-                write!(f, "{field} cannot be recorded as YYYY-MM-DDTHH:MM:SSZ; left out")
+                write!(
+                    f,
+                    "{field} cannot be recorded as YYYY-MM-DDTHH:MM:SSZ; left out"
+                )
             }
             WarningKind::UnreadableName { field } => {
                 write!(f, "the {field} name cannot be shown as a string; left out")
@@ -594,7 +631,10 @@ mod tests {
 
     #[test]
     fn trailing_bytes_message_counts_bytes() {
-        let k = ProblemKind::TrailingBytes { count: 5, after: ItemKind::Certificate };
+        let k = ProblemKind::TrailingBytes {
+            count: 5,
+            after: ItemKind::Certificate,
+        };
         assert_eq!(k.to_string(), "5 trailing bytes after the certificate");
     }
 }

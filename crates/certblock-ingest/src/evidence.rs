@@ -2,12 +2,14 @@
 
 use std::path::Path;
 
-use certblock_list::{Base64Bytes, Evidence, EvidenceKind, HexBytes, IncidentId, Sha256Hash, Timestamp};
+use certblock_list::{
+    Base64Bytes, Evidence, EvidenceKind, HexBytes, IncidentId, Sha256Hash, Timestamp,
+};
 
+use crate::IngestOptions;
 use crate::der;
 use crate::error::{Problem, ProblemKind, Warning};
 use crate::pem;
-use crate::IngestOptions;
 
 /// One certificate or public key found in an evidence file, with everything known about it.
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -133,7 +135,9 @@ pub(crate) fn format_of(file_name: &str) -> Option<Format> {
 
 /// The SHA-256 value a file is named by, if its stem is 64 hex digits.
 fn hash_name(file_name: &str) -> Option<Sha256Hash> {
-    let stem = file_name.rsplit_once('.').map_or(file_name, |(stem, _)| stem);
+    let stem = file_name
+        .rsplit_once('.')
+        .map_or(file_name, |(stem, _)| stem);
     if stem.len() == 64 && stem.bytes().all(|b| b.is_ascii_hexdigit()) {
         stem.parse().ok()
     } else {
@@ -143,7 +147,9 @@ fn hash_name(file_name: &str) -> Option<Sha256Hash> {
 
 /// Whether bytes look like text (so a missing PEM block is the better message than bad DER).
 fn looks_like_text(bytes: &[u8]) -> bool {
-    bytes.iter().all(|&b| b.is_ascii_graphic() || b.is_ascii_whitespace())
+    bytes
+        .iter()
+        .all(|&b| b.is_ascii_graphic() || b.is_ascii_whitespace())
 }
 
 /// For `certblock inspect FILE...`: every certificate or key a single file holds, fully
@@ -160,7 +166,10 @@ pub fn read_evidence_file_with(
     bytes: &[u8],
     options: &IngestOptions,
 ) -> Result<Vec<EvidenceItem>, Vec<Problem>> {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let format = format_of(&name).unwrap_or(Format::Sniff);
     let problem = |kind| vec![Problem::new(path, kind)];
     if bytes.len() as u64 > options.max_file_bytes {
@@ -183,11 +192,15 @@ pub fn read_evidence_file_with(
         (_, false) => match der::certificate_or_key(bytes) {
             Ok(d) => {
                 let mut item = d.item;
-                item.warnings = d.warnings.into_iter().map(|kind| Warning {
-                    path: path.to_path_buf(),
-                    position: None,
-                    kind,
-                }).collect();
+                item.warnings = d
+                    .warnings
+                    .into_iter()
+                    .map(|kind| Warning {
+                        path: path.to_path_buf(),
+                        position: None,
+                        kind,
+                    })
+                    .collect();
                 vec![item]
             }
             Err(kind) => return Err(problem(kind)),
@@ -206,31 +219,47 @@ pub fn read_evidence_file_with(
 }
 
 /// Checks a file named by a SHA-256 value: one item, whose certificate or SPKI hash it is.
-fn check_hash_name(path: &Path, expected: Sha256Hash, items: &[EvidenceItem]) -> Result<(), Vec<Problem>> {
+fn check_hash_name(
+    path: &Path,
+    expected: Sha256Hash,
+    items: &[EvidenceItem],
+) -> Result<(), Vec<Problem>> {
     let [item] = items else {
-        return Err(vec![Problem::new(path, ProblemKind::HashNameManyItems { count: items.len() })]);
+        return Err(vec![Problem::new(
+            path,
+            ProblemKind::HashNameManyItems { count: items.len() },
+        )]);
     };
     if item.spki_sha256 == expected || item.cert_sha256 == Some(expected) {
         return Ok(());
     }
-    Err(vec![Problem::new(
-        path,
-        ProblemKind::HashNameMismatch {
-            expected,
-            cert_sha256: item.cert_sha256,
-            spki_sha256: item.spki_sha256,
-        },
-    )
-    .at(item.line, None)])
+    Err(vec![
+        Problem::new(
+            path,
+            ProblemKind::HashNameMismatch {
+                expected,
+                cert_sha256: item.cert_sha256,
+                spki_sha256: item.spki_sha256,
+            },
+        )
+        .at(item.line, None),
+    ])
 }
 
 /// Reads every block of a PEM file; all faults of all blocks are reported together.
-fn read_pem(path: &Path, bytes: &[u8], options: &IngestOptions) -> Result<Vec<EvidenceItem>, Vec<Problem>> {
+fn read_pem(
+    path: &Path,
+    bytes: &[u8],
+    options: &IngestOptions,
+) -> Result<Vec<EvidenceItem>, Vec<Problem>> {
     let count = pem::count_begin_markers(bytes);
     if count > options.max_certificates_per_file {
         return Err(vec![Problem::new(
             path,
-            ProblemKind::TooManyBlocks { count, limit: options.max_certificates_per_file },
+            ProblemKind::TooManyBlocks {
+                count,
+                limit: options.max_certificates_per_file,
+            },
         )]);
     }
     let (blocks, faults) = pem::parse(bytes);
@@ -244,10 +273,12 @@ fn read_pem(path: &Path, bytes: &[u8], options: &IngestOptions) -> Result<Vec<Ev
         let described = match block.label.as_str() {
             "CERTIFICATE" => der::certificate(&block.der),
             "PUBLIC KEY" => der::public_key(&block.der),
-            label if label.contains("PRIVATE KEY") => {
-                Err(ProblemKind::PrivateKey { label: Some(label.to_string()) })
-            }
-            label => Err(ProblemKind::UnsupportedPemLabel { label: label.to_string() }),
+            label if label.contains("PRIVATE KEY") => Err(ProblemKind::PrivateKey {
+                label: Some(label.to_string()),
+            }),
+            label => Err(ProblemKind::UnsupportedPemLabel {
+                label: label.to_string(),
+            }),
         };
         match described {
             Ok(d) => {
@@ -257,7 +288,11 @@ fn read_pem(path: &Path, bytes: &[u8], options: &IngestOptions) -> Result<Vec<Ev
                 item.warnings = d
                     .warnings
                     .into_iter()
-                    .map(|kind| Warning { path: path.to_path_buf(), position, kind })
+                    .map(|kind| Warning {
+                        path: path.to_path_buf(),
+                        position,
+                        kind,
+                    })
                     .collect();
                 items.push(item);
             }
@@ -301,9 +336,17 @@ mod tests {
         let text = b"-----BEGIN PRIVATE KEY-----\nAQID\n-----END PRIVATE KEY-----\n-----BEGIN X509 CRL-----\nAQID\n-----END X509 CRL-----\n";
         let problems = read_evidence_file(Path::new("s/a/k.pem"), text).unwrap_err();
         assert_eq!(problems.len(), 2);
-        assert!(problems[0].to_string().contains("must never be committed"), "{}", problems[0]);
+        assert!(
+            problems[0].to_string().contains("must never be committed"),
+            "{}",
+            problems[0]
+        );
         assert_eq!(problems[0].line, Some(1));
-        assert!(problems[1].to_string().contains("\"X509 CRL\""), "{}", problems[1]);
+        assert!(
+            problems[1].to_string().contains("\"X509 CRL\""),
+            "{}",
+            problems[1]
+        );
     }
 
     #[test]
@@ -320,12 +363,25 @@ mod tests {
 
     #[test]
     fn limits_are_enforced() {
-        let options = IngestOptions { max_file_bytes: 4, max_certificates_per_file: 1, ..Default::default() };
+        let options = IngestOptions {
+            max_file_bytes: 4,
+            max_certificates_per_file: 1,
+            ..Default::default()
+        };
         let e = read_evidence_file_with(Path::new("x.der"), b"12345", &options).unwrap_err();
-        assert!(matches!(e[0].kind, ProblemKind::FileTooLarge { size: 5, limit: 4 }));
-        let options = IngestOptions { max_certificates_per_file: 1, ..Default::default() };
+        assert!(matches!(
+            e[0].kind,
+            ProblemKind::FileTooLarge { size: 5, limit: 4 }
+        ));
+        let options = IngestOptions {
+            max_certificates_per_file: 1,
+            ..Default::default()
+        };
         let two = b"-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n";
         let e = read_evidence_file_with(Path::new("x.pem"), two, &options).unwrap_err();
-        assert!(matches!(e[0].kind, ProblemKind::TooManyBlocks { count: 2, limit: 1 }));
+        assert!(matches!(
+            e[0].kind,
+            ProblemKind::TooManyBlocks { count: 2, limit: 1 }
+        ));
     }
 }

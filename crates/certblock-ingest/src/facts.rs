@@ -2,7 +2,9 @@
 
 use std::path::Path;
 
-use certblock_list::{Base64Bytes, Evidence, EvidenceKind, HexBytes, IncidentId, Sha256Hash, Timestamp};
+use certblock_list::{
+    Base64Bytes, Evidence, EvidenceKind, HexBytes, IncidentId, Sha256Hash, Timestamp,
+};
 use serde::{Deserialize, Deserializer};
 
 use crate::error::{Problem, ProblemKind};
@@ -79,7 +81,12 @@ pub(crate) fn parse_facts(
     }
     let records = parsed.records.into_iter().enumerate().map(|(index, r)| {
         let position = u32::try_from(index + 1).ok();
-        let mut ev = Evidence::new(incident.clone(), file.to_string(), position, EvidenceKind::Facts);
+        let mut ev = Evidence::new(
+            incident.clone(),
+            file.to_string(),
+            position,
+            EvidenceKind::Facts,
+        );
         ev.name = r.name;
         ev.cert_sha256 = r.cert_sha256;
         ev.subject = r.subject;
@@ -101,7 +108,12 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<Vec<(Sha256Hash, Evidence)>, Problem> {
-        parse_facts(Path::new("s/a/facts.json"), "a/facts.json", &"a".parse().unwrap(), text.as_bytes())
+        parse_facts(
+            Path::new("s/a/facts.json"),
+            "a/facts.json",
+            &"a".parse().unwrap(),
+            text.as_bytes(),
+        )
     }
 
     const KEY: &str = "b5ba8dd7f89564c2889d3d6453c84998c77824919b64ea0835aa62986591be50";
@@ -120,17 +132,24 @@ mod tests {
         assert_eq!(records[1].1.kind, EvidenceKind::Facts);
         assert_eq!(records[1].1.serial.as_ref().unwrap().to_hex(), "451d32");
         assert_eq!(records[1].1.name.as_deref(), Some("x.pem"));
-        assert_eq!(records[1].1.not_after.unwrap().to_string(), "2050-02-28T05:39:51Z");
+        assert_eq!(
+            records[1].1.not_after.unwrap().to_string(),
+            "2050-02-28T05:39:51Z"
+        );
     }
 
     #[test]
     fn unknown_fields_and_bad_values_are_located() {
-        let e = parse(&format!("{{\"records\": [\n  {{\"spki_sha256\": \"{KEY}\", \"colour\": 1}}\n]}}"))
-            .unwrap_err();
+        let e = parse(&format!(
+            "{{\"records\": [\n  {{\"spki_sha256\": \"{KEY}\", \"colour\": 1}}\n]}}"
+        ))
+        .unwrap_err();
         assert_eq!(e.line, Some(2));
         assert!(e.to_string().contains("colour"), "{e}");
-        let e = parse(&format!("{{\"records\": [{{\"spki_sha256\": \"{KEY}\", \"cert_md5\": \"abcd\"}}]}}"))
-            .unwrap_err();
+        let e = parse(&format!(
+            "{{\"records\": [{{\"spki_sha256\": \"{KEY}\", \"cert_md5\": \"abcd\"}}]}}"
+        ))
+        .unwrap_err();
         assert!(e.to_string().contains("32 hex digits"), "{e}");
         let e = parse("{\"records\": [], \"x\": 1}").unwrap_err();
         assert!(e.to_string().contains("unknown field"), "{e}");

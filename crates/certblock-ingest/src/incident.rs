@@ -23,7 +23,11 @@ struct IncidentFile {
 }
 
 /// Reads the `incident.json` of the folder `id`; `path` is the file as the user sees it.
-pub(crate) fn parse_incident(path: &Path, id: IncidentId, bytes: &[u8]) -> Result<Incident, Problem> {
+pub(crate) fn parse_incident(
+    path: &Path,
+    id: IncidentId,
+    bytes: &[u8],
+) -> Result<Incident, Problem> {
     let file: IncidentFile = serde_json::from_slice(bytes)
         .map_err(|e| json_problem(path, &e, |message| ProblemKind::IncidentJson { message }))?;
     Ok(Incident {
@@ -42,7 +46,11 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<Incident, Problem> {
-        parse_incident(Path::new("s/kz/incident.json"), "kz".parse().unwrap(), text.as_bytes())
+        parse_incident(
+            Path::new("s/kz/incident.json"),
+            "kz".parse().unwrap(),
+            text.as_bytes(),
+        )
     }
 
     #[test]
@@ -57,7 +65,9 @@ mod tests {
         assert_eq!(i.category, Category::Interception);
         assert_eq!(i.added.unwrap().to_string(), "2019-08-21");
         assert_eq!(i.references.len(), 1);
-        let minimal = parse(r#"{"title": "T", "category": "test", "action": "block", "summary": "S"}"#).unwrap();
+        let minimal =
+            parse(r#"{"title": "T", "category": "test", "action": "block", "summary": "S"}"#)
+                .unwrap();
         assert!(minimal.added.is_none() && minimal.references.is_empty());
     }
 

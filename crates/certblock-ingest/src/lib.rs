@@ -11,6 +11,9 @@
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+// Problems are plain values with their details inline, for callers to match on; they are built
+// only on the failure path, so their size does not matter.
+#![allow(clippy::result_large_err)]
 
 mod der;
 mod error;
@@ -29,7 +32,7 @@ use certblock_list::{Blocklist, Incident};
 use rayon::prelude::*;
 
 pub use error::{IngestError, ItemKind, Problem, ProblemKind, Warning, WarningKind};
-pub use evidence::{read_evidence_file, read_evidence_file_with, EvidenceItem};
+pub use evidence::{EvidenceItem, read_evidence_file, read_evidence_file_with};
 pub use options::IngestOptions;
 
 use walk::{Role, SourceFile};
@@ -56,30 +59,54 @@ enum Outcome {
 /// Reads a file, refusing one larger than the limit before reading it whole.
 fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, Problem> {
     use std::io::Read as _;
-    let io = |e: std::io::Error| Problem::new(path, ProblemKind::Io { message: e.to_string() });
+    let io = |e: std::io::Error| {
+        Problem::new(
+            path,
+            ProblemKind::Io {
+                message: e.to_string(),
+            },
+        )
+    };
     let file = std::fs::File::open(path).map_err(io)?;
     let size = file.metadata().map_err(io)?.len();
     if size > limit {
-        return Err(Problem::new(path, ProblemKind::FileTooLarge { size, limit }));
+        return Err(Problem::new(
+            path,
+            ProblemKind::FileTooLarge { size, limit },
+        ));
     }
     let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
     file.take(limit + 1).read_to_end(&mut bytes).map_err(io)?;
     if bytes.len() as u64 > limit {
-        return Err(Problem::new(path, ProblemKind::FileTooLarge { size: bytes.len() as u64, limit }));
+        return Err(Problem::new(
+            path,
+            ProblemKind::FileTooLarge {
+                size: bytes.len() as u64,
+                limit,
+            },
+        ));
     }
     Ok(bytes)
 }
 
 /// Reads and parses one file of an incident folder.
-fn read_one(file: &SourceFile, id: Option<&certblock_list::IncidentId>, options: &IngestOptions) -> Outcome {
+fn read_one(
+    file: &SourceFile,
+    id: Option<&certblock_list::IncidentId>,
+    options: &IngestOptions,
+) -> Outcome {
     let bytes = read_limited(&file.path, options.max_file_bytes);
     match file.role {
         Role::Incident => Outcome::Incident(bytes.and_then(|b| {
-            let id = id.cloned().unwrap_or_else(|| "invalid".parse().expect("a valid id"));
+            let id = id
+                .cloned()
+                .unwrap_or_else(|| "invalid".parse().expect("a valid id"));
             incident::parse_incident(&file.path, id, &b)
         })),
         Role::Facts => Outcome::Facts(bytes.and_then(|b| {
-            let id = id.cloned().unwrap_or_else(|| "invalid".parse().expect("a valid id"));
+            let id = id
+                .cloned()
+                .unwrap_or_else(|| "invalid".parse().expect("a valid id"));
             facts::parse_facts(&file.path, &file.relative, &id, &b)
         })),
         Role::Evidence(_) => Outcome::Evidence(match bytes {
@@ -113,7 +140,9 @@ pub fn ingest(sources: &Path, options: &IngestOptions) -> Result<Ingested, Inges
     for (&(i, _), outcome) in jobs.iter().zip(&outcomes) {
         if let Outcome::Incident(result) = outcome {
             match result {
-                Ok(incident) if tree.incidents[i].id.is_some() => incidents[i] = Some(incident.clone()),
+                Ok(incident) if tree.incidents[i].id.is_some() => {
+                    incidents[i] = Some(incident.clone())
+                }
                 Ok(_) => {}
                 Err(p) => problems.push(p.clone()),
             }
@@ -154,11 +183,21 @@ pub fn ingest(sources: &Path, options: &IngestOptions) -> Result<Ingested, Inges
     }
 
     let source_digest = certblock_list::digest::source_tree_digest(sources).map_err(|e| {
-        IngestError::new(vec![Problem::new(sources, ProblemKind::Digest { message: e.to_string() })])
+        IngestError::new(vec![Problem::new(
+            sources,
+            ProblemKind::Digest {
+                message: e.to_string(),
+            },
+        )])
     })?;
     let mut incidents: Vec<Incident> = incidents.into_iter().flatten().collect();
     incidents.sort_by(|a, b| a.id.cmp(&b.id));
-    let list = Blocklist { sequence: 0, source_digest, incidents, entries };
+    let list = Blocklist {
+        sequence: 0,
+        source_digest,
+        incidents,
+        entries,
+    };
     if let Err(broken) = list.validate() {
         let problems = broken
             .into_iter()

@@ -90,8 +90,14 @@ impl<'a> Merger<'a> {
                     }
                     let mut kept = evidence.clone();
                     kept.certificate = None;
-                    self.certificates
-                        .insert(cert, SeenCertificate { place: place.clone(), spki_sha256, evidence: kept });
+                    self.certificates.insert(
+                        cert,
+                        SeenCertificate {
+                            place: place.clone(),
+                            spki_sha256,
+                            evidence: kept,
+                        },
+                    );
                 }
                 EvidenceKind::Facts => {
                     if let Some(first_place) = self.facts_certificates.get(&cert) {
@@ -114,7 +120,9 @@ impl<'a> Merger<'a> {
                 self.too_many_reported = true;
                 self.problems.push(Problem::new(
                     self.root,
-                    ProblemKind::TooManyEntries { limit: self.max_entries },
+                    ProblemKind::TooManyEntries {
+                        limit: self.max_entries,
+                    },
                 ));
             }
             return;
@@ -124,7 +132,10 @@ impl<'a> Merger<'a> {
             match &pending.known {
                 None => pending.known = Some((action, evidence.incident.clone(), place)),
                 Some((other_action, other_incident, other_place)) if *other_action != action => {
-                    if self.conflicts_reported.insert((spki_sha256, evidence.incident.clone())) {
+                    if self
+                        .conflicts_reported
+                        .insert((spki_sha256, evidence.incident.clone()))
+                    {
                         self.problems.push(
                             Problem::new(
                                 path,
@@ -158,7 +169,11 @@ impl<'a> Merger<'a> {
         first_place: String,
         place: String,
     ) {
-        let kind = ProblemKind::DuplicateCertificate { cert_sha256, first_place, place };
+        let kind = ProblemKind::DuplicateCertificate {
+            cert_sha256,
+            first_place,
+            place,
+        };
         self.problems.push(Problem::new(path, kind).at(line, None));
     }
 
@@ -166,8 +181,12 @@ impl<'a> Merger<'a> {
     /// sorted incidents and evidence) and every problem found.
     pub(crate) fn finish(mut self) -> (Vec<Entry>, Vec<Problem>) {
         for check in std::mem::take(&mut self.facts_to_check) {
-            let Some(cert) = check.evidence.cert_sha256 else { continue };
-            let Some(seen) = self.certificates.get(&cert) else { continue };
+            let Some(cert) = check.evidence.cert_sha256 else {
+                continue;
+            };
+            let Some(seen) = self.certificates.get(&cert) else {
+                continue;
+            };
             for (field, facts_value, certificate_value) in disagreements(&check, seen) {
                 self.problems.push(Problem::new(
                     check.path.clone(),
@@ -187,7 +206,9 @@ impl<'a> Merger<'a> {
             .into_iter()
             .filter_map(|(spki_sha256, mut pending)| {
                 let (action, _, _) = pending.known?;
-                pending.evidence.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+                pending
+                    .evidence
+                    .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
                 Some(Entry {
                     spki_sha256,
                     action,
@@ -202,10 +223,17 @@ impl<'a> Merger<'a> {
 
 /// Every field where a facts record says something else than the certificate it names:
 /// (field, facts value, certificate value).
-fn disagreements(check: &FactsToCheck, seen: &SeenCertificate) -> Vec<(&'static str, String, String)> {
+fn disagreements(
+    check: &FactsToCheck,
+    seen: &SeenCertificate,
+) -> Vec<(&'static str, String, String)> {
     let mut out = Vec::new();
     if check.spki_sha256 != seen.spki_sha256 {
-        out.push(("spki_sha256", check.spki_sha256.to_hex(), seen.spki_sha256.to_hex()));
+        out.push((
+            "spki_sha256",
+            check.spki_sha256.to_hex(),
+            seen.spki_sha256.to_hex(),
+        ));
     }
     let (f, c) = (&check.evidence, &seen.evidence);
     let mut compare = |field: &'static str, facts: Option<String>, cert: Option<String>| {
@@ -215,9 +243,21 @@ fn disagreements(check: &FactsToCheck, seen: &SeenCertificate) -> Vec<(&'static 
             }
         }
     };
-    compare("cert_sha1", f.cert_sha1.as_ref().map(|h| h.to_hex()), c.cert_sha1.as_ref().map(|h| h.to_hex()));
-    compare("cert_md5", f.cert_md5.as_ref().map(|h| h.to_hex()), c.cert_md5.as_ref().map(|h| h.to_hex()));
-    compare("serial", f.serial.as_ref().map(|h| h.to_hex()), c.serial.as_ref().map(|h| h.to_hex()));
+    compare(
+        "cert_sha1",
+        f.cert_sha1.as_ref().map(|h| h.to_hex()),
+        c.cert_sha1.as_ref().map(|h| h.to_hex()),
+    );
+    compare(
+        "cert_md5",
+        f.cert_md5.as_ref().map(|h| h.to_hex()),
+        c.cert_md5.as_ref().map(|h| h.to_hex()),
+    );
+    compare(
+        "serial",
+        f.serial.as_ref().map(|h| h.to_hex()),
+        c.serial.as_ref().map(|h| h.to_hex()),
+    );
     compare(
         "subject_der",
         f.subject_der.as_ref().map(|b| b.to_base64()),
@@ -228,7 +268,15 @@ fn disagreements(check: &FactsToCheck, seen: &SeenCertificate) -> Vec<(&'static 
         f.issuer_der.as_ref().map(|b| b.to_base64()),
         c.issuer_der.as_ref().map(|b| b.to_base64()),
     );
-    compare("not_before", f.not_before.map(|t| t.to_string()), c.not_before.map(|t| t.to_string()));
-    compare("not_after", f.not_after.map(|t| t.to_string()), c.not_after.map(|t| t.to_string()));
+    compare(
+        "not_before",
+        f.not_before.map(|t| t.to_string()),
+        c.not_before.map(|t| t.to_string()),
+    );
+    compare(
+        "not_after",
+        f.not_after.map(|t| t.to_string()),
+        c.not_after.map(|t| t.to_string()),
+    );
     out
 }

@@ -75,8 +75,14 @@ fn marker_label(line: &[u8], marker: &[u8]) -> Option<String> {
 /// Trims ASCII whitespace at both ends, returning the trimmed slice and how many bytes were
 /// dropped at the start.
 fn trim(line: &[u8]) -> (&[u8], usize) {
-    let start = line.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(line.len());
-    let end = line.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(start, |i| i + 1);
+    let start = line
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(line.len());
+    let end = line
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(start, |i| i + 1);
     (&line[start..end], start)
 }
 
@@ -108,7 +114,11 @@ pub(crate) fn parse(bytes: &[u8]) -> (Vec<PemBlock>, Vec<PemFault>) {
                     });
                 }
             }
-            let label = if at == 0 { marker_label(text, BEGIN) } else { None };
+            let label = if at == 0 {
+                marker_label(text, BEGIN)
+            } else {
+                None
+            };
             if label.is_none() {
                 faults.push(PemFault {
                     line: line_no,
@@ -118,9 +128,18 @@ pub(crate) fn parse(bytes: &[u8]) -> (Vec<PemBlock>, Vec<PemFault>) {
                     },
                 });
             }
-            open = Some(Open { label, line: line_no, body: Vec::new(), origins: Vec::new() });
+            open = Some(Open {
+                label,
+                line: line_no,
+                body: Vec::new(),
+                origins: Vec::new(),
+            });
         } else if let Some(at) = find(text, END) {
-            let end_label = if at == 0 { marker_label(text, END) } else { None };
+            let end_label = if at == 0 {
+                marker_label(text, END)
+            } else {
+                None
+            };
             let Some(end_label) = end_label else {
                 faults.push(PemFault {
                     line: line_no,
@@ -141,12 +160,20 @@ pub(crate) fn parse(bytes: &[u8]) -> (Vec<PemBlock>, Vec<PemFault>) {
                     kind: ProblemKind::PemEndWithoutBegin { label: end_label },
                 }),
                 Some(Open { label: None, .. }) => {}
-                Some(Open { label: Some(label), line, body, origins }) => {
+                Some(Open {
+                    label: Some(label),
+                    line,
+                    body,
+                    origins,
+                }) => {
                     if label != end_label {
                         faults.push(PemFault {
                             line: line_no,
                             column: Some(lead + 1),
-                            kind: ProblemKind::PemLabelMismatch { begin: label, end: end_label },
+                            kind: ProblemKind::PemLabelMismatch {
+                                begin: label,
+                                end: end_label,
+                            },
                         });
                         continue;
                     }
@@ -163,44 +190,72 @@ pub(crate) fn parse(bytes: &[u8]) -> (Vec<PemBlock>, Vec<PemFault>) {
             }
         }
     }
-    if let Some(Open { label: Some(label), line, .. }) = open {
-        faults.push(PemFault { line, column: None, kind: ProblemKind::PemBeginWithoutEnd { label } });
+    if let Some(Open {
+        label: Some(label),
+        line,
+        ..
+    }) = open
+    {
+        faults.push(PemFault {
+            line,
+            column: None,
+            kind: ProblemKind::PemBeginWithoutEnd { label },
+        });
     }
     (blocks, faults)
 }
 
 /// Decodes the base64 of one block, pointing a fault at the line and column of the bad text.
-fn decode(body: &[u8], origins: &[(usize, usize, usize)], begin_line: usize) -> Result<Vec<u8>, PemFault> {
+fn decode(
+    body: &[u8],
+    origins: &[(usize, usize, usize)],
+    begin_line: usize,
+) -> Result<Vec<u8>, PemFault> {
     let locate = |offset: usize| -> (usize, Option<usize>) {
         match origins.iter().rev().find(|(start, _, _)| *start <= offset) {
             Some((start, line, column)) => (*line, Some(column + (offset - start))),
             None => (begin_line, None),
         }
     };
-    base64::engine::general_purpose::STANDARD.decode(body).map_err(|e| {
-        let (line, column, detail) = match e {
-            base64::DecodeError::InvalidByte(offset, byte) => {
-                let (line, column) = locate(offset);
-                let shown = if byte.is_ascii_graphic() {
-                    format!("{:?}", byte as char)
-                } else {
-                    format!("byte 0x{byte:02x}")
-                };
-                (line, column, format!("{shown} is not a base64 character here"))
+    base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .map_err(|e| {
+            let (line, column, detail) = match e {
+                base64::DecodeError::InvalidByte(offset, byte) => {
+                    let (line, column) = locate(offset);
+                    let shown = if byte.is_ascii_graphic() {
+                        format!("{:?}", byte as char)
+                    } else {
+                        format!("byte 0x{byte:02x}")
+                    };
+                    (
+                        line,
+                        column,
+                        format!("{shown} is not a base64 character here"),
+                    )
+                }
+                base64::DecodeError::InvalidLastSymbol { offset, .. } => {
+                    let (line, column) = locate(offset);
+                    (
+                        line,
+                        column,
+                        "the last base64 character is impossible (corrupt or cut short)"
+                            .to_string(),
+                    )
+                }
+                base64::DecodeError::InvalidLength(len) => (
+                    begin_line,
+                    None,
+                    format!("{len} base64 characters cannot be a whole encoding (cut short?)"),
+                ),
+                other => (begin_line, None, other.to_string()),
+            };
+            PemFault {
+                line,
+                column,
+                kind: ProblemKind::PemBadBase64 { detail },
             }
-            base64::DecodeError::InvalidLastSymbol { offset, .. } => {
-                let (line, column) = locate(offset);
-                (line, column, "the last base64 character is impossible (corrupt or cut short)".to_string())
-            }
-            base64::DecodeError::InvalidLength(len) => (
-                begin_line,
-                None,
-                format!("{len} base64 characters cannot be a whole encoding (cut short?)"),
-            ),
-            other => (begin_line, None, other.to_string()),
-        };
-        PemFault { line, column, kind: ProblemKind::PemBadBase64 { detail } }
-    })
+        })
 }
 
 #[cfg(test)]
@@ -208,7 +263,10 @@ mod tests {
     use super::*;
 
     fn kinds(faults: &[PemFault]) -> Vec<String> {
-        faults.iter().map(|f| format!("{}:{:?}: {}", f.line, f.column, f.kind)).collect()
+        faults
+            .iter()
+            .map(|f| format!("{}:{:?}: {}", f.line, f.column, f.kind))
+            .collect()
     }
 
     #[test]
@@ -217,7 +275,14 @@ mod tests {
         let (blocks, faults) = parse(text);
         assert!(faults.is_empty(), "{:?}", kinds(&faults));
         assert_eq!(blocks.len(), 2);
-        assert_eq!(blocks[0], PemBlock { label: "CERTIFICATE".into(), der: vec![1, 2, 3], line: 3 });
+        assert_eq!(
+            blocks[0],
+            PemBlock {
+                label: "CERTIFICATE".into(),
+                der: vec![1, 2, 3],
+                line: 3
+            }
+        );
         assert_eq!(blocks[1].label, "PUBLIC KEY");
         assert_eq!(blocks[1].der, vec![4, 5, 6, 7]);
         assert_eq!(blocks[1].line, 7);
@@ -230,7 +295,10 @@ mod tests {
         assert!(blocks.is_empty());
         assert_eq!(faults.len(), 1);
         assert_eq!(faults[0].line, 2);
-        assert!(matches!(faults[0].kind, ProblemKind::PemBeginWithoutEnd { .. }));
+        assert!(matches!(
+            faults[0].kind,
+            ProblemKind::PemBeginWithoutEnd { .. }
+        ));
     }
 
     #[test]
@@ -250,9 +318,15 @@ mod tests {
         assert!(blocks.is_empty());
         let k = kinds(&faults);
         assert_eq!(faults.len(), 2, "{k:?}");
-        assert!(matches!(faults[0].kind, ProblemKind::PemLabelMismatch { .. }));
+        assert!(matches!(
+            faults[0].kind,
+            ProblemKind::PemLabelMismatch { .. }
+        ));
         assert_eq!(faults[0].line, 3);
-        assert!(matches!(faults[1].kind, ProblemKind::PemEndWithoutBegin { .. }));
+        assert!(matches!(
+            faults[1].kind,
+            ProblemKind::PemEndWithoutBegin { .. }
+        ));
         assert_eq!(faults[1].line, 4);
     }
 
@@ -263,7 +337,11 @@ mod tests {
         assert!(blocks.is_empty());
         assert_eq!(faults.len(), 1);
         assert_eq!((faults[0].line, faults[0].column), (3, Some(5)));
-        assert!(faults[0].kind.to_string().contains("'*'"), "{}", faults[0].kind);
+        assert!(
+            faults[0].kind.to_string().contains("'*'"),
+            "{}",
+            faults[0].kind
+        );
     }
 
     #[test]
@@ -272,12 +350,18 @@ mod tests {
         let (blocks, faults) = parse(text);
         assert!(blocks.is_empty());
         assert_eq!(faults.len(), 1, "{:?}", kinds(&faults));
-        assert!(matches!(faults[0].kind, ProblemKind::PemMalformedMarker { .. }));
+        assert!(matches!(
+            faults[0].kind,
+            ProblemKind::PemMalformedMarker { .. }
+        ));
     }
 
     #[test]
     fn counts_markers() {
-        assert_eq!(count_begin_markers(b"-----BEGIN A-----\n-----BEGIN B-----"), 2);
+        assert_eq!(
+            count_begin_markers(b"-----BEGIN A-----\n-----BEGIN B-----"),
+            2
+        );
         assert_eq!(count_begin_markers(b"nothing"), 0);
         assert!(has_begin_marker(b"xx-----BEGIN "));
     }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use certblock_list::IncidentId;
 
 use crate::error::{Problem, ProblemKind};
-use crate::evidence::{format_of, Format};
+use crate::evidence::{Format, format_of};
 
 /// What a file in an incident folder is.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -53,7 +53,8 @@ pub(crate) struct Tree {
 pub(crate) fn walk(root: &Path) -> Tree {
     let mut tree = Tree::default();
     if !root.is_dir() {
-        tree.problems.push(Problem::new(root, ProblemKind::NotAFolder));
+        tree.problems
+            .push(Problem::new(root, ProblemKind::NotAFolder));
         return tree;
     }
     let mut entries = walkdir::WalkDir::new(root)
@@ -65,11 +66,19 @@ pub(crate) fn walk(root: &Path) -> Tree {
         let entry = match entry {
             Ok(entry) => entry,
             Err(e) => {
-                let path = e.path().map_or_else(|| root.to_path_buf(), Path::to_path_buf);
+                let path = e
+                    .path()
+                    .map_or_else(|| root.to_path_buf(), Path::to_path_buf);
                 let kind = match (e.loop_ancestor(), e.io_error()) {
-                    (Some(ancestor), _) => ProblemKind::SymlinkLoop { ancestor: ancestor.to_path_buf() },
-                    (None, Some(io)) => ProblemKind::Io { message: io.to_string() },
-                    (None, None) => ProblemKind::Io { message: e.to_string() },
+                    (Some(ancestor), _) => ProblemKind::SymlinkLoop {
+                        ancestor: ancestor.to_path_buf(),
+                    },
+                    (None, Some(io)) => ProblemKind::Io {
+                        message: io.to_string(),
+                    },
+                    (None, None) => ProblemKind::Io {
+                        message: e.to_string(),
+                    },
                 };
                 tree.problems.push(Problem::new(path, kind));
                 continue;
@@ -102,7 +111,11 @@ pub(crate) fn walk(root: &Path) -> Tree {
                         None
                     }
                 };
-                tree.incidents.push(IncidentDir { path, id, files: Vec::new() });
+                tree.incidents.push(IncidentDir {
+                    path,
+                    id,
+                    files: Vec::new(),
+                });
             }
             (1, false) => {
                 if name != "README.md" {
@@ -126,19 +139,32 @@ pub(crate) fn walk(root: &Path) -> Tree {
                         }
                     },
                 };
-                let Some(dir) = tree.incidents.last_mut() else { continue };
-                let folder = dir.path.file_name().map(|n| n.to_string_lossy().into_owned());
+                let Some(dir) = tree.incidents.last_mut() else {
+                    continue;
+                };
+                let folder = dir
+                    .path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned());
                 let relative = format!("{}/{name}", folder.unwrap_or_default());
-                dir.files.push(SourceFile { path, relative, role });
+                dir.files.push(SourceFile {
+                    path,
+                    relative,
+                    role,
+                });
             }
         }
     }
     for dir in &tree.incidents {
         if !dir.files.iter().any(|f| f.role == Role::Incident) {
-            tree.problems.push(Problem::new(dir.path.clone(), ProblemKind::MissingIncidentJson));
+            tree.problems.push(Problem::new(
+                dir.path.clone(),
+                ProblemKind::MissingIncidentJson,
+            ));
         }
         if !dir.files.iter().any(|f| f.role != Role::Incident) {
-            tree.problems.push(Problem::new(dir.path.clone(), ProblemKind::NoEvidence));
+            tree.problems
+                .push(Problem::new(dir.path.clone(), ProblemKind::NoEvidence));
         }
     }
     tree
