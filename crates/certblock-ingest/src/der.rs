@@ -276,4 +276,53 @@ mod tests {
         assert!(certificate(&[]).is_err());
         assert!(public_key(&[]).is_err());
     }
+
+    /// A SubjectPublicKeyInfo with the algorithm OID `oid` (DER content bytes) and `key_len`
+    /// bytes of key.
+    fn spki(oid: &[u8], key_len: u8) -> Vec<u8> {
+        let mut alg = vec![0x06, oid.len() as u8];
+        alg.extend_from_slice(oid);
+        let mut body = vec![0x30, alg.len() as u8];
+        body.extend(alg);
+        body.extend([0x03, key_len + 1, 0x00]);
+        body.extend(std::iter::repeat_n(0x42, usize::from(key_len)));
+        let mut out = vec![0x30, body.len() as u8];
+        out.extend(body);
+        out
+    }
+
+    #[test]
+    fn unusual_key_types_warn_and_usual_ones_do_not() {
+        let ed25519 = certificate_or_key(&spki(&[0x2b, 0x65, 0x70], 32))
+            .ok()
+            .unwrap();
+        assert_eq!(ed25519.item.key_algorithm, "Ed25519");
+        assert!(ed25519.warnings.is_empty());
+        let ed448 = public_key(&spki(&[0x2b, 0x65, 0x71], 57)).ok().unwrap();
+        assert_eq!(ed448.item.key_algorithm, "Ed448");
+        assert_eq!(
+            ed448.warnings,
+            vec![WarningKind::UnusualKeyType {
+                algorithm: "Ed448".to_string()
+            }]
+        );
+        assert_eq!(
+            ed448.item.spki_sha256,
+            Sha256Hash::digest(&spki(&[0x2b, 0x65, 0x71], 57))
+        );
+    }
+
+    #[test]
+    fn a_key_with_trailing_bytes_is_refused() {
+        let mut der = spki(&[0x2b, 0x65, 0x70], 32);
+        der.push(0);
+        let e = certificate_or_key(&der).err().unwrap();
+        assert_eq!(
+            e,
+            ProblemKind::TrailingBytes {
+                count: 1,
+                after: ItemKind::PublicKey
+            }
+        );
+    }
 }

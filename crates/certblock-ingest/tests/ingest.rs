@@ -692,3 +692,65 @@ fn read_evidence_file_describes_each_item() {
     assert_eq!(items[0].line, Some(1));
     assert!(items[1].line.unwrap() > 1);
 }
+
+/// Reads the DER header at `at`: (content length, header length).
+fn der_header(der: &[u8], at: usize) -> (usize, usize) {
+    match der[at + 1] {
+        n if n < 0x80 => (usize::from(n), 2),
+        0x81 => (usize::from(der[at + 2]), 3),
+        0x82 => (
+            usize::from(u16::from_be_bytes([der[at + 2], der[at + 3]])),
+            4,
+        ),
+        other => panic!("unexpected length byte {other:#x}"),
+    }
+}
+
+/// A DER SEQUENCE header for `len` content bytes.
+fn sequence_header(len: usize) -> Vec<u8> {
+    match len {
+        0..=127 => vec![0x30, len as u8],
+        128..=255 => vec![0x30, 0x81, len as u8],
+        _ => vec![0x30, 0x82, (len >> 8) as u8, len as u8],
+    }
+}
+
+/// A version 1 certificate, made by cutting the version field out of an rcgen certificate and
+/// re-encoding the two enclosing headers (the signature no longer verifies; ingest does not
+/// verify signatures).
+fn version1() -> Vec<u8> {
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "v1.test");
+    let der = params
+        .self_signed(&rcgen::KeyPair::generate().unwrap())
+        .unwrap()
+        .der()
+        .to_vec();
+    let (outer_len, outer_head) = der_header(&der, 0);
+    let (tbs_len, tbs_head) = der_header(&der, outer_head);
+    let version_at = outer_head + tbs_head;
+    assert_eq!(
+        &der[version_at..version_at + 5],
+        [0xa0, 0x03, 0x02, 0x01, 0x02]
+    );
+    let tbs_rest = &der[version_at + 5..outer_head + tbs_head + tbs_len];
+    let after_tbs = &der[outer_head + tbs_head + tbs_len..outer_head + outer_len];
+    let mut tbs = sequence_header(tbs_rest.len());
+    tbs.extend_from_slice(tbs_rest);
+    let mut out = sequence_header(tbs.len() + after_tbs.len());
+    out.extend(tbs);
+    out.extend_from_slice(after_tbs);
+    out
+}
+
+#[test]
+fn version_1_certificates_are_warnings() {
+    let tree = Tree::new();
+    tree.incident("v", "block").write("v/v1.der", version1());
+    let ingested = tree.ok();
+    assert_eq!(ingested.list.entries.len(), 1);
+    assert_eq!(ingested.warnings.len(), 1, "{:?}", ingested.warnings);
+    assert_eq!(ingested.warnings[0].kind, WarningKind::Version1);
+}
