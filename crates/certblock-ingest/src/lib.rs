@@ -90,6 +90,9 @@ fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, Problem> {
 }
 
 /// Reads and parses one file of an incident folder.
+///
+/// A folder whose name is not a valid id still has its files checked, so that every problem is
+/// reported in one run; they are parsed under a stand-in id and never merged into the list.
 fn read_one(
     file: &SourceFile,
     id: Option<&certblock_list::IncidentId>,
