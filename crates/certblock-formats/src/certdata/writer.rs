@@ -1,0 +1,271 @@
+//! Writing `certdata.txt`: which objects a list gives, and their text.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use certblock_list::{Action, Blocklist, Entry, Evidence, Sha256Hash, GENERATED_NOTICE};
+
+use super::NOT_TRUSTED;
+use crate::encoding::{der_integer, hex, hex_colons, one_line};
+use crate::{Rendered, Unexpressed};
+
+/// Octal bytes per line, as in NSS's file.
+const OCTAL_PER_LINE: usize = 16;
+
+/// The certificate half of a planned pair.
+pub(super) struct PlannedCertificate {
+    /// `CKA_VALUE`.
+    pub value: Vec<u8>,
+    /// `CKA_SUBJECT`.
+    pub subject: Vec<u8>,
+}
+
+/// One certificate object, one trust object, or both, for one piece of evidence.
+pub(super) struct Planned<'a> {
+    pub spki_sha256: Sha256Hash,
+    pub evidence: &'a Evidence,
+    pub label: String,
+    pub certificate: Option<PlannedCertificate>,
+    /// Whether the trust object is written (it is not when another piece of evidence already
+    /// distrusted the same issuer and serial).
+    pub trust: bool,
+    pub issuer: Vec<u8>,
+    /// The whole DER INTEGER.
+    pub serial_number: Vec<u8>,
+    pub sha1: Option<Vec<u8>>,
+    pub md5: Option<Vec<u8>>,
+}
+
+/// Everything the file will say.
+pub(super) struct Plan<'a> {
+    pub items: Vec<Planned<'a>>,
+    pub expressed: BTreeSet<Sha256Hash>,
+    pub unexpressed: Vec<Unexpressed>,
+}
+
+fn label(evidence: &Evidence) -> String {
+    let name = evidence.subject.clone().unwrap_or_else(|| evidence.display_name());
+    one_line(&format!("certblock {}: {name}", evidence.incident)).replace(['"', '\\'], "'")
+}
+
+fn sha1(data: &[u8]) -> Vec<u8> {
+    use sha1::Digest;
+    sha1::Sha1::digest(data).to_vec()
+}
+
+fn md5(data: &[u8]) -> Vec<u8> {
+    use md5::Digest;
+    md5::Md5::digest(data).to_vec()
+}
+
+/// Why an entry cannot be said in `certdata.txt`, if it cannot.
+fn unexpressible(entry: &Entry) -> Option<&'static str> {
+    if entry.action == Action::KnownInterception {
+        return Some(
+            "known-interception is a label, not a distrust, and NSS trust objects have no such value",
+        );
+    }
+    let usable = entry.evidence.iter().any(|e| e.issuer_der.is_some() && e.serial.is_some());
+    if usable {
+        None
+    } else {
+        Some(
+            "no certificate or facts give its issuer and serial number, and NSS distrusts by \
+             issuer and serial, not by key",
+        )
+    }
+}
+
+/// Decides every object of the file, in file order.
+pub(super) fn plan(list: &Blocklist) -> Plan<'_> {
+    let mut items = Vec::new();
+    let mut expressed = BTreeSet::new();
+    let mut unexpressed = Vec::new();
+    let mut seen_certs: BTreeSet<Sha256Hash> = BTreeSet::new();
+    let mut seen_trust: BTreeSet<(Vec<u8>, Vec<u8>)> = BTreeSet::new();
+    for entry in &list.entries {
+        if let Some(reason) = unexpressible(entry) {
+            unexpressed.push(Unexpressed { spki_sha256: entry.spki_sha256, reason: reason.to_string() });
+            continue;
+        }
+        expressed.insert(entry.spki_sha256);
+        // Evidence with a whole certificate first, so that its trust object carries the hashes.
+        let with_cert = entry
+            .evidence
+            .iter()
+            .filter(|e| e.certificate.is_some() && e.subject_der.is_some());
+        let without_cert = entry
+            .evidence
+            .iter()
+            .filter(|e| !(e.certificate.is_some() && e.subject_der.is_some()));
+        for ev in with_cert.chain(without_cert) {
+            let (Some(issuer), Some(serial)) = (&ev.issuer_der, &ev.serial) else { continue };
+            let issuer = issuer.0.clone();
+            let serial_number = der_integer(&serial.0);
+            let certificate = match (&ev.certificate, &ev.subject_der) {
+                (Some(cert), Some(subject)) if seen_certs.insert(Sha256Hash::digest(&cert.0)) => {
+                    Some(PlannedCertificate { value: cert.0.clone(), subject: subject.0.clone() })
+                }
+                _ => None,
+            };
+            let trust = seen_trust.insert((issuer.clone(), serial_number.clone()));
+            if certificate.is_none() && !trust {
+                continue;
+            }
+            let (sha1, md5) = match &ev.certificate {
+                Some(cert) => (Some(sha1(&cert.0)), Some(md5(&cert.0))),
+                None => (
+                    ev.cert_sha1.as_ref().filter(|h| h.0.len() == 20).map(|h| h.0.clone()),
+                    ev.cert_md5.as_ref().filter(|h| h.0.len() == 16).map(|h| h.0.clone()),
+                ),
+            };
+            items.push(Planned {
+                spki_sha256: entry.spki_sha256,
+                evidence: ev,
+                label: label(ev),
+                certificate,
+                trust,
+                issuer,
+                serial_number,
+                sha1,
+                md5,
+            });
+        }
+    }
+    Plan { items, expressed, unexpressed }
+}
+
+fn octal(out: &mut String, name: &str, bytes: &[u8]) {
+    let _ = writeln!(out, "{name} MULTILINE_OCTAL");
+    for chunk in bytes.chunks(OCTAL_PER_LINE) {
+        for b in chunk {
+            let _ = write!(out, "\\{b:03o}");
+        }
+        out.push('\n');
+    }
+    out.push_str("END\n");
+}
+
+fn comments(out: &mut String, item: &Planned<'_>, list: &Blocklist) {
+    let ev = item.evidence;
+    let title = list.incident(&ev.incident).map(|i| i.title.as_str()).unwrap_or_default();
+    let mut line = |text: String| {
+        let _ = writeln!(out, "# {}", one_line(&text));
+    };
+    line(format!("Incident: {} ({title})", ev.incident));
+    line(format!("Evidence: {}", ev.display_name()));
+    if let Some(issuer) = &ev.issuer {
+        line(format!("Issuer: {issuer}"));
+    }
+    if let Some(serial) = &ev.serial {
+        line(format!("Serial Number: {}", hex_colons(&serial.0)));
+    }
+    if let Some(subject) = &ev.subject {
+        line(format!("Subject: {subject}"));
+    }
+    if let Some(t) = &ev.not_before {
+        line(format!("Not Valid Before: {t}"));
+    }
+    if let Some(t) = &ev.not_after {
+        line(format!("Not Valid After : {t}"));
+    }
+    line(format!("SPKI SHA-256: {}", item.spki_sha256));
+    let cert_sha256 = match &ev.certificate {
+        Some(cert) => Some(Sha256Hash::digest(&cert.0)),
+        None => ev.cert_sha256,
+    };
+    if let Some(h) = cert_sha256 {
+        line(format!("Certificate SHA-256: {h}"));
+    }
+    if let Some(h) = &item.sha1 {
+        line(format!("Certificate SHA-1: {}", hex(h)));
+    }
+    if let Some(h) = &item.md5 {
+        line(format!("Certificate MD5: {}", hex(h)));
+    }
+}
+
+fn bools(out: &mut String) {
+    out.push_str("CKA_TOKEN CK_BBOOL CK_TRUE\n");
+    out.push_str("CKA_PRIVATE CK_BBOOL CK_FALSE\n");
+    out.push_str("CKA_MODIFIABLE CK_BBOOL CK_FALSE\n");
+}
+
+/// Writes the `certdata.txt` of a list: a commented header (with every entry the format cannot
+/// express), `BEGINDATA`, then for each certificate a `CKO_CERTIFICATE` and a distrusting
+/// `CKO_NSS_TRUST` object, and for issuer+serial facts a trust object alone.
+pub fn render(list: &Blocklist) -> Rendered {
+    let plan = plan(list);
+    let certs = plan.items.iter().filter(|i| i.certificate.is_some()).count();
+    let trusts = plan.items.iter().filter(|i| i.trust).count();
+    let mut out = String::new();
+    out.push_str("#\n");
+    let _ = writeln!(out, "# {GENERATED_NOTICE}");
+    out.push_str("#\n");
+    out.push_str("# The certblock blocklist as NSS distrust objects (certdata.txt syntax).\n");
+    let _ = writeln!(
+        out,
+        "# List sequence {}: {} of {} entries expressed, as {certs} CKO_CERTIFICATE and {trusts} \
+         CKO_NSS_TRUST objects ({NOT_TRUSTED}).",
+        list.sequence,
+        plan.expressed.len(),
+        list.entries.len()
+    );
+    out.push_str("# Each object is preceded by comments naming its incident and its SPKI SHA-256.\n");
+    out.push_str("#\n");
+    if !plan.unexpressed.is_empty() {
+        let _ = writeln!(out, "# not expressible in certdata.txt ({} entries):", plan.unexpressed.len());
+        for u in &plan.unexpressed {
+            let incident = list
+                .entry(&u.spki_sha256)
+                .map(|e| e.primary_incident().to_string())
+                .unwrap_or_default();
+            let _ = writeln!(out, "# SPKI SHA-256 {} ({incident}): {}", u.spki_sha256, u.reason);
+        }
+        out.push_str("#\n");
+    }
+    out.push_str("BEGINDATA\n");
+    for item in &plan.items {
+        if let Some(cert) = &item.certificate {
+            out.push('\n');
+            out.push_str("#\n");
+            let _ = writeln!(out, "# Certificate \"{}\"", item.label);
+            out.push_str("#\n");
+            comments(&mut out, item, list);
+            out.push_str("CKA_CLASS CK_OBJECT_CLASS CKO_CERTIFICATE\n");
+            bools(&mut out);
+            let _ = writeln!(out, "CKA_LABEL UTF8 \"{}\"", item.label);
+            out.push_str("CKA_CERTIFICATE_TYPE CK_CERTIFICATE_TYPE CKC_X_509\n");
+            octal(&mut out, "CKA_SUBJECT", &cert.subject);
+            out.push_str("CKA_ID UTF8 \"0\"\n");
+            octal(&mut out, "CKA_ISSUER", &item.issuer);
+            octal(&mut out, "CKA_SERIAL_NUMBER", &item.serial_number);
+            octal(&mut out, "CKA_VALUE", &cert.value);
+        }
+        if item.trust {
+            out.push('\n');
+            if item.certificate.is_some() {
+                let _ = writeln!(out, "# Trust for Certificate \"{}\"", item.label);
+            } else {
+                let _ = writeln!(out, "# Explicitly Distrust \"{}\"", item.label);
+            }
+            comments(&mut out, item, list);
+            out.push_str("CKA_CLASS CK_OBJECT_CLASS CKO_NSS_TRUST\n");
+            bools(&mut out);
+            let _ = writeln!(out, "CKA_LABEL UTF8 \"{}\"", item.label);
+            if let Some(h) = &item.sha1 {
+                octal(&mut out, "CKA_CERT_SHA1_HASH", h);
+            }
+            if let Some(h) = &item.md5 {
+                octal(&mut out, "CKA_CERT_MD5_HASH", h);
+            }
+            octal(&mut out, "CKA_ISSUER", &item.issuer);
+            octal(&mut out, "CKA_SERIAL_NUMBER", &item.serial_number);
+            let _ = writeln!(out, "CKA_TRUST_SERVER_AUTH CK_TRUST {NOT_TRUSTED}");
+            let _ = writeln!(out, "CKA_TRUST_EMAIL_PROTECTION CK_TRUST {NOT_TRUSTED}");
+            let _ = writeln!(out, "CKA_TRUST_CODE_SIGNING CK_TRUST {NOT_TRUSTED}");
+            out.push_str("CKA_TRUST_STEP_UP_APPROVED CK_BBOOL CK_FALSE\n");
+        }
+    }
+    Rendered { bytes: out.into_bytes(), unexpressed: plan.unexpressed }
+}
