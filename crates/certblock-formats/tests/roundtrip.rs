@@ -6,7 +6,7 @@ mod common;
 use std::collections::BTreeSet;
 
 use certblock_formats::{certdata, crlset, onecrl, Unexpressed};
-use certblock_list::{Blocklist, Sha256Hash};
+use certblock_list::{Action, Blocklist, Sha256Hash};
 use proptest::prelude::*;
 
 /// Expressed and unexpressed entries are disjoint and together are the whole list.
@@ -31,6 +31,18 @@ proptest! {
         prop_assert_eq!(&rendered.unexpressed, &want.unexpressed);
         prop_assert!(rendered.unexpressed.is_empty());
         partition(&list, &want.expressed, &rendered.unexpressed);
+        // Independently of `expected`: each key is in exactly the arrays its action says.
+        for entry in &list.entries {
+            let k = &entry.spki_sha256;
+            let h = &parsed.header;
+            let places = (h.blocked_spkis.contains(k), h.known_interception_spkis.contains(k), h.blocked_interception_spkis.contains(k));
+            let want = match entry.action {
+                Action::Block => (true, false, false),
+                Action::KnownInterception => (false, true, false),
+                Action::BlockedInterception => (false, false, true),
+            };
+            prop_assert_eq!(places, want);
+        }
         prop_assert_eq!(crlset::verify(&list, &rendered.bytes), Ok(()));
         prop_assert_eq!(crlset::render(&list), rendered);
     }
@@ -80,6 +92,11 @@ proptest! {
                 }),
             });
             prop_assert!(found, "entry {} has no record", key);
+            // Each distinct subject of the entry is revoked with the entry's key.
+            for subject in entry.evidence.iter().filter_map(|e| e.subject_der.as_ref()) {
+                let target = onecrl::Target::SubjectKey { subject: subject.0.clone(), pub_key_hash: *key };
+                prop_assert!(parsed.records.iter().any(|r| r.target == target && r.enabled == Some(true)));
+            }
         }
         prop_assert_eq!(onecrl::verify(&list, &rendered.bytes), Ok(()));
         prop_assert_eq!(onecrl::render(&list), rendered);
