@@ -137,3 +137,37 @@ fn rendering_is_deterministic_and_timeless() {
     }
     assert_eq!(v["timestamp"], 0);
 }
+
+/// A CRLSet header holds at most 65,535 bytes; keys past that are reported, not dropped silently.
+#[test]
+fn crlset_full_header_reports_the_keys_left_out() {
+    let mut list = common::sample_list();
+    let incident = list.entries.iter().find(|e| e.action == certblock_list::Action::Block).unwrap().incidents[0].clone();
+    for i in 0..1500u32 {
+        let spki = format!("key {i}").into_bytes();
+        let mut ev = certblock_list::Evidence::new(incident.clone(), format!("{incident}/k{i}.key"), None, certblock_list::EvidenceKind::PublicKey);
+        ev.public_key = Some(certblock_list::Base64Bytes(spki.clone()));
+        list.entries.push(certblock_list::Entry {
+            spki_sha256: certblock_list::Sha256Hash::digest(&spki),
+            action: certblock_list::Action::Block,
+            incidents: vec![incident.clone()],
+            evidence: vec![ev],
+        });
+    }
+    list.entries.sort_by_key(|e| e.spki_sha256);
+    list.validate().unwrap();
+    let rendered = crlset::render(&list);
+    let header_len = u16::from_le_bytes([rendered.bytes[0], rendered.bytes[1]]) as usize;
+    assert_eq!(header_len + 2, rendered.bytes.len());
+    assert!(header_len > 65_000, "{header_len}");
+    assert!(!rendered.unexpressed.is_empty());
+    let parsed = crlset::read(&rendered.bytes).unwrap();
+    let carried = parsed.header.blocked_spkis.len()
+        + parsed.header.known_interception_spkis.len()
+        + parsed.header.blocked_interception_spkis.len();
+    assert_eq!(carried + rendered.unexpressed.len(), list.entries.len());
+    // The keys left out are the largest ones.
+    let largest = parsed.header.blocked_spkis.iter().max().unwrap();
+    assert!(rendered.unexpressed.iter().all(|u| u.spki_sha256 > *largest));
+    assert_eq!(crlset::verify(&list, &rendered.bytes), Ok(()));
+}

@@ -153,7 +153,10 @@ fn comments(out: &mut String, item: &Planned<'_>, list: &Blocklist) {
         let _ = writeln!(out, "# {}", one_line(&text));
     };
     line(format!("Incident: {} ({title})", ev.incident));
-    line(format!("Evidence: {}", ev.display_name()));
+    match &ev.name {
+        Some(name) => line(format!("Evidence: {name} ({})", ev.location())),
+        None => line(format!("Evidence: {}", ev.location())),
+    }
     if let Some(issuer) = &ev.issuer {
         line(format!("Issuer: {issuer}"));
     }
