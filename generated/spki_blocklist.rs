@@ -28,6 +28,11 @@ pub struct BlockedSpki {
     pub incident: &'static str,
     /// The incident's title.
     pub title: &'static str,
+    /// `None`: every chain containing the key is affected. `Some(t)`: only chains whose leaf
+    /// certificate's notBefore is strictly after `t`, in Unix seconds (UTC, leap seconds not
+    /// counted); the entry's comment shows the same instant in ISO 8601. Compare it with the
+    /// leaf's issuance date, never with the current time.
+    pub distrust_after: Option<u64>,
 }
 
 /// How many keys [`SPKI_BLOCKLIST`] holds.
@@ -79,494 +84,494 @@ pub static SPKI_BLOCKLIST: ::phf::Map<[u8; 32], BlockedSpki> = ::phf::Map {
         // cnnic-2015 (block): CN=CNNIC ROOT,O=CNNIC,C=CN
         //   SPKI SHA-256:        1f4224cec84fc99ced881ff6fcfd3e21f8c519c547aa6a5dd3de247302ce50d1
         //   certificate SHA-256: e28393773da845a679f2080cc7fb44a3b7a1c3792cb7eb7729fdcb6a8d99aea7
-        *b"\x1f\x42\x24\xce\xc8\x4f\xc9\x9c\xed\x88\x1f\xf6\xfc\xfd\x3e\x21\xf8\xc5\x19\xc5\x47\xaa\x6a\x5d\xd3\xde\x24\x73\x02\xce\x50\xd1", BlockedSpki { action: Action::Block, incident: "cnnic-2015", title: "CNNIC: unauthorized MCS Holdings intermediate (2015)" }),
+        *b"\x1f\x42\x24\xce\xc8\x4f\xc9\x9c\xed\x88\x1f\xf6\xfc\xfd\x3e\x21\xf8\xc5\x19\xc5\x47\xaa\x6a\x5d\xd3\xde\x24\x73\x02\xce\x50\xd1", BlockedSpki { action: Action::Block, incident: "cnnic-2015", title: "CNNIC: unauthorized MCS Holdings intermediate (2015)", distrust_after: None }),
         (
         // comodo-2011 (block): CN=login.live.com,OU=PlatinumSSL,OU=Hosted by GTI Group Corporation,OU=Tech Dept.,O=Google Ltd.,street=Sea Village 10,L=English,ST=Florida,postalCode=38477,C=US
         //   SPKI SHA-256:        f30e8f61011d65873ccb81b40fa6219749b994f01fa24d0201d521c2435603ca
         //   certificate SHA-256: 2a3699deca1e9fd099ba45de8489e205977c9f2a5e29d5dd747381eec0744d71
-        *b"\xf3\x0e\x8f\x61\x01\x1d\x65\x87\x3c\xcb\x81\xb4\x0f\xa6\x21\x97\x49\xb9\x94\xf0\x1f\xa2\x4d\x02\x01\xd5\x21\xc2\x43\x56\x03\xca", BlockedSpki { action: Action::Block, incident: "comodo-2011", title: "Comodo registration authority compromise (2011)" }),
+        *b"\xf3\x0e\x8f\x61\x01\x1d\x65\x87\x3c\xcb\x81\xb4\x0f\xa6\x21\x97\x49\xb9\x94\xf0\x1f\xa2\x4d\x02\x01\xd5\x21\xc2\x43\x56\x03\xca", BlockedSpki { action: Action::Block, incident: "comodo-2011", title: "Comodo registration authority compromise (2011)", distrust_after: None }),
         (
         // darkmatter (block): CN=DarkMatter Secure CA,O=DarkMatter LLC,C=AE
         //   SPKI SHA-256:        fcd76cca2347e5cd5b39347f51cf43654b69a2bfc9073670a6be47d8701e6e0e
         //   certificate SHA-256: a25a19546819d048000ef9c6577c4bcd8d2155b1e4346a4599d6c8b79799d4a1
-        *b"\xfc\xd7\x6c\xca\x23\x47\xe5\xcd\x5b\x39\x34\x7f\x51\xcf\x43\x65\x4b\x69\xa2\xbf\xc9\x07\x36\x70\xa6\xbe\x47\xd8\x70\x1e\x6e\x0e", BlockedSpki { action: Action::Block, incident: "darkmatter", title: "DarkMatter intermediate CAs" }),
+        *b"\xfc\xd7\x6c\xca\x23\x47\xe5\xcd\x5b\x39\x34\x7f\x51\xcf\x43\x65\x4b\x69\xa2\xbf\xc9\x07\x36\x70\xa6\xbe\x47\xd8\x70\x1e\x6e\x0e", BlockedSpki { action: Action::Block, incident: "darkmatter", title: "DarkMatter intermediate CAs", distrust_after: None }),
         (
         // thawte-google-precert-2015 (block): CN=www.google.com,L=Mountain view,ST=California,C=US,serialNumber=2158113,businessCategory=Private Organization,O=Symantec Corp,jurisdictionST=Delaware,jurisdictionC=US
         //   SPKI SHA-256:        f5293d47ed38d4c31b2d42dee3b5b3ace97ca26ca2ac0365e3622ee802131fbb
         //   certificate SHA-256: 0d90cd8e35209b4cefebdd62b644bed8eb55c74dddff26e75caf8ae70491f0bd
-        *b"\xf5\x29\x3d\x47\xed\x38\xd4\xc3\x1b\x2d\x42\xde\xe3\xb5\xb3\xac\xe9\x7c\xa2\x6c\xa2\xac\x03\x65\xe3\x62\x2e\xe8\x02\x13\x1f\xbb", BlockedSpki { action: Action::Block, incident: "thawte-google-precert-2015", title: "Thawte: unauthorized www.google.com precertificate (2015)" }),
+        *b"\xf5\x29\x3d\x47\xed\x38\xd4\xc3\x1b\x2d\x42\xde\xe3\xb5\xb3\xac\xe9\x7c\xa2\x6c\xa2\xac\x03\x65\xe3\x62\x2e\xe8\x02\x13\x1f\xbb", BlockedSpki { action: Action::Block, incident: "thawte-google-precert-2015", title: "Thawte: unauthorized www.google.com precertificate (2015)", distrust_after: None }),
         (
         // wosign-startcom-2016 (block): CN=StartCom Certification Authority G2,O=StartCom Ltd.,C=IL
         //   SPKI SHA-256:        1528397da212890a830b0b95a59968cef234773779df5181cf10fa647534bb65
         //   certificate SHA-256: c7ba6567de93a798ae1faa791e712d378fae1f93c4397fea441bb7cbe6fd5995
-        *b"\x15\x28\x39\x7d\xa2\x12\x89\x0a\x83\x0b\x0b\x95\xa5\x99\x68\xce\xf2\x34\x77\x37\x79\xdf\x51\x81\xcf\x10\xfa\x64\x75\x34\xbb\x65", BlockedSpki { action: Action::Block, incident: "wosign-startcom-2016", title: "WoSign and StartCom distrusted (2016)" }),
+        *b"\x15\x28\x39\x7d\xa2\x12\x89\x0a\x83\x0b\x0b\x95\xa5\x99\x68\xce\xf2\x34\x77\x37\x79\xdf\x51\x81\xcf\x10\xfa\x64\x75\x34\xbb\x65", BlockedSpki { action: Action::Block, incident: "wosign-startcom-2016", title: "WoSign and StartCom distrusted (2016)", distrust_after: None }),
         (
         // kazakhstan-isca-blocked-interception (blocked-interception): C=KZ,O=ISCA,CN=Information Security Certification Authority
         //   SPKI SHA-256:        ea12705de7c48f6fcce2cb8dbc542e0fc38ac38e08880dd04a02ef67c93ae135
         //   certificate SHA-256: c95c133b68319ee516b5f41e377f589878af1556567cc2834ef03b1d10830fd3
-        *b"\xea\x12\x70\x5d\xe7\xc4\x8f\x6f\xcc\xe2\xcb\x8d\xbc\x54\x2e\x0f\xc3\x8a\xc3\x8e\x08\x88\x0d\xd0\x4a\x02\xef\x67\xc9\x3a\xe1\x35", BlockedSpki { action: Action::BlockedInterception, incident: "kazakhstan-isca-blocked-interception", title: "Kazakhstan: ISCA interception roots (2020-2021)" }),
+        *b"\xea\x12\x70\x5d\xe7\xc4\x8f\x6f\xcc\xe2\xcb\x8d\xbc\x54\x2e\x0f\xc3\x8a\xc3\x8e\x08\x88\x0d\xd0\x4a\x02\xef\x67\xc9\x3a\xe1\x35", BlockedSpki { action: Action::BlockedInterception, incident: "kazakhstan-isca-blocked-interception", title: "Kazakhstan: ISCA interception roots (2020-2021)", distrust_after: None }),
         (
         // india-cca-nic-2014 (block): CN=NIC CA 2011,houseIdentifier=A-Block\, CGO Complex,street=Lodhi Road\, New Delhi,ST=Delhi,postalCode=110003,OU=Certifying Authority,O=National Informatics Centre,C=IN
         //   SPKI SHA-256:        fa00bec73dd99795df1162c789987004c26cbf90af4db442f66220de41354ac9
         //   certificate SHA-256: 67ed4b703d15dc555f8c444b3a05a32579cb7599bd19c9babe10c584ea327ae0
-        *b"\xfa\x00\xbe\xc7\x3d\xd9\x97\x95\xdf\x11\x62\xc7\x89\x98\x70\x04\xc2\x6c\xbf\x90\xaf\x4d\xb4\x42\xf6\x62\x20\xde\x41\x35\x4a\xc9", BlockedSpki { action: Action::Block, incident: "india-cca-nic-2014", title: "India CCA: National Informatics Centre sub-CA (2014)" }),
+        *b"\xfa\x00\xbe\xc7\x3d\xd9\x97\x95\xdf\x11\x62\xc7\x89\x98\x70\x04\xc2\x6c\xbf\x90\xaf\x4d\xb4\x42\xf6\x62\x20\xde\x41\x35\x4a\xc9", BlockedSpki { action: Action::Block, incident: "india-cca-nic-2014", title: "India CCA: National Informatics Centre sub-CA (2014)", distrust_after: None }),
         (
         // togo-google-domains (block): CN=youtube.tg
         //   SPKI SHA-256:        db1d13ec42a2cba3673ba67af2def812e9c35566617576d95b4d6face3ef0ae8
         //   certificate SHA-256: 2a4397aafa6227fa11f9f9d76ecbb022b0a4494852c2b93fb2085c8afb19b62a
-        *b"\xdb\x1d\x13\xec\x42\xa2\xcb\xa3\x67\x3b\xa6\x7a\xf2\xde\xf8\x12\xe9\xc3\x55\x66\x61\x75\x76\xd9\x5b\x4d\x6f\xac\xe3\xef\x0a\xe8", BlockedSpki { action: Action::Block, incident: "togo-google-domains", title: "Unauthorized certificates for Google domains under .tg (2017, 2019)" }),
+        *b"\xdb\x1d\x13\xec\x42\xa2\xcb\xa3\x67\x3b\xa6\x7a\xf2\xde\xf8\x12\xe9\xc3\x55\x66\x61\x75\x76\xd9\x5b\x4d\x6f\xac\xe3\xef\x0a\xe8", BlockedSpki { action: Action::Block, incident: "togo-google-domains", title: "Unauthorized certificates for Google domains under .tg (2017, 2019)", distrust_after: None }),
         (
         // kazakhstan-qaznet-2019 (block): CN=Qaznet Trust Network,C=KZ
         //   SPKI SHA-256:        b5ba8dd7f89564c2889d3d6453c84998c77824919b64ea0835aa62986591be50
         //   certificate SHA-256: 00309c736dd661da6f1eb24173aa849944c168a43a15bffd192eecfdb6f8dbd2
-        *b"\xb5\xba\x8d\xd7\xf8\x95\x64\xc2\x88\x9d\x3d\x64\x53\xc8\x49\x98\xc7\x78\x24\x91\x9b\x64\xea\x08\x35\xaa\x62\x98\x65\x91\xbe\x50", BlockedSpki { action: Action::Block, incident: "kazakhstan-qaznet-2019", title: "Kazakhstan: Qaznet Trust Network interception root (2019)" }),
+        *b"\xb5\xba\x8d\xd7\xf8\x95\x64\xc2\x88\x9d\x3d\x64\x53\xc8\x49\x98\xc7\x78\x24\x91\x9b\x64\xea\x08\x35\xaa\x62\x98\x65\x91\xbe\x50", BlockedSpki { action: Action::Block, incident: "kazakhstan-qaznet-2019", title: "Kazakhstan: Qaznet Trust Network interception root (2019)", distrust_after: None }),
         (
         // kazakhstan-isca-blocked-interception (blocked-interception): C=KZ,O=ISCA,CN=Information Security Certification Authority
         //   SPKI SHA-256:        b13fa2e6131a888a01f3d62056fb0efbe999eb6b6e14927613e02ba8b8fb046e
         //   certificate SHA-256: 1df696f021ab1c3ace9a376b07ed7256a40214cd3396d7934087614924e2d7ef
-        *b"\xb1\x3f\xa2\xe6\x13\x1a\x88\x8a\x01\xf3\xd6\x20\x56\xfb\x0e\xfb\xe9\x99\xeb\x6b\x6e\x14\x92\x76\x13\xe0\x2b\xa8\xb8\xfb\x04\x6e", BlockedSpki { action: Action::BlockedInterception, incident: "kazakhstan-isca-blocked-interception", title: "Kazakhstan: ISCA interception roots (2020-2021)" }),
+        *b"\xb1\x3f\xa2\xe6\x13\x1a\x88\x8a\x01\xf3\xd6\x20\x56\xfb\x0e\xfb\xe9\x99\xeb\x6b\x6e\x14\x92\x76\x13\xe0\x2b\xa8\xb8\xfb\x04\x6e", BlockedSpki { action: Action::BlockedInterception, incident: "kazakhstan-isca-blocked-interception", title: "Kazakhstan: ISCA interception roots (2020-2021)", distrust_after: None }),
         (
         // kazakhstan-isca-known-interception (known-interception): C=KZ,O=ISCA,CN=Information Security Certification Authority
         //   SPKI SHA-256:        3472e4f16c570e0dd388aaaa4a64a34a4b939f1ca770996b5be0037c1aded9c1
         //   certificate SHA-256: (no certificate known)
-        *b"\x34\x72\xe4\xf1\x6c\x57\x0e\x0d\xd3\x88\xaa\xaa\x4a\x64\xa3\x4a\x4b\x93\x9f\x1c\xa7\x70\x99\x6b\x5b\xe0\x03\x7c\x1a\xde\xd9\xc1", BlockedSpki { action: Action::KnownInterception, incident: "kazakhstan-isca-known-interception", title: "Kazakhstan: ISCA interception root, flagged only (2020)" }),
+        *b"\x34\x72\xe4\xf1\x6c\x57\x0e\x0d\xd3\x88\xaa\xaa\x4a\x64\xa3\x4a\x4b\x93\x9f\x1c\xa7\x70\x99\x6b\x5b\xe0\x03\x7c\x1a\xde\xd9\xc1", BlockedSpki { action: Action::KnownInterception, incident: "kazakhstan-isca-known-interception", title: "Kazakhstan: ISCA interception root, flagged only (2020)", distrust_after: None }),
         (
         // mitel-2017 (block): emailAddress=sslsecurity@mitel.com,CN=Mitel Networks ICP CA,OU=VoIP Platforms,O=Mitel Networks,L=Ottawa,ST=Ontario,C=CA
         //   SPKI SHA-256:        6adb8e3e055460922d1501cb97f94c6a02e39c8f2774ca408825b7b58379dc14
         //   certificate SHA-256: 2d11e736f0427fd6ba4b372755d34a0edd8d83f7e9e7f6c01b388c9b7afa850d
-        *b"\x6a\xdb\x8e\x3e\x05\x54\x60\x92\x2d\x15\x01\xcb\x97\xf9\x4c\x6a\x02\xe3\x9c\x8f\x27\x74\xca\x40\x88\x25\xb7\xb5\x83\x79\xdc\x14", BlockedSpki { action: Action::Block, incident: "mitel-2017", title: "Mitel and Aastra products with extractable CA keys (2017)" }),
+        *b"\x6a\xdb\x8e\x3e\x05\x54\x60\x92\x2d\x15\x01\xcb\x97\xf9\x4c\x6a\x02\xe3\x9c\x8f\x27\x74\xca\x40\x88\x25\xb7\xb5\x83\x79\xdc\x14", BlockedSpki { action: Action::Block, incident: "mitel-2017", title: "Mitel and Aastra products with extractable CA keys (2017)", distrust_after: None }),
         (
         // wosign-startcom-2016 (block): CN=StartCom Certification Authority,OU=Secure Digital Certificate Signing,O=StartCom Ltd.,C=IL
         //   SPKI SHA-256:        e42f24bd4d37f4aa2e56b979d83d1e65219fe0e9e3a382a1b3cb66c93955de75
         //   certificate SHA-256: c766a9bef2d4071c863a31aa4920e813b2d198608cb7b7cfe21143b836df09ea
         //   certificate SHA-256: e17890ee09a3fbf4f48b9c414a17d637b7a50647e9bc752322727fcc1742a911
-        *b"\xe4\x2f\x24\xbd\x4d\x37\xf4\xaa\x2e\x56\xb9\x79\xd8\x3d\x1e\x65\x21\x9f\xe0\xe9\xe3\xa3\x82\xa1\xb3\xcb\x66\xc9\x39\x55\xde\x75", BlockedSpki { action: Action::Block, incident: "wosign-startcom-2016", title: "WoSign and StartCom distrusted (2016)" }),
+        *b"\xe4\x2f\x24\xbd\x4d\x37\xf4\xaa\x2e\x56\xb9\x79\xd8\x3d\x1e\x65\x21\x9f\xe0\xe9\xe3\xa3\x82\xa1\xb3\xcb\x66\xc9\x39\x55\xde\x75", BlockedSpki { action: Action::Block, incident: "wosign-startcom-2016", title: "WoSign and StartCom distrusted (2016)", distrust_after: None }),
         (
         // togo-google-domains (block): CN=google.tg
         //   SPKI SHA-256:        2dc4cb591f7ef0663441646bcf5c0e9dbcded77ca02945193cefc6edb1740614
         //   certificate SHA-256: 82a4cedbc7f61ce5cb04482aa27ea3145bb0cea58ab63ba1931a1654bfbdbb4f
-        *b"\x2d\xc4\xcb\x59\x1f\x7e\xf0\x66\x34\x41\x64\x6b\xcf\x5c\x0e\x9d\xbc\xde\xd7\x7c\xa0\x29\x45\x19\x3c\xef\xc6\xed\xb1\x74\x06\x14", BlockedSpki { action: Action::Block, incident: "togo-google-domains", title: "Unauthorized certificates for Google domains under .tg (2017, 2019)" }),
+        *b"\x2d\xc4\xcb\x59\x1f\x7e\xf0\x66\x34\x41\x64\x6b\xcf\x5c\x0e\x9d\xbc\xde\xd7\x7c\xa0\x29\x45\x19\x3c\xef\xc6\xed\xb1\x74\x06\x14", BlockedSpki { action: Action::Block, incident: "togo-google-domains", title: "Unauthorized certificates for Google domains under .tg (2017, 2019)", distrust_after: None }),
         (
         // badssl-blocked-interception (blocked-interception): CN=blocked-interception.badssl.com,O=Lucas Garron Torres,L=Walnut Creek,ST=California,C=US
         //   SPKI SHA-256:        b0fcce78c1664e293544c143e3d2689f723f5b6e6317107e163d22ba8069794a
         //   certificate SHA-256: 44a244105569a730791f509b24c3d7838a462216bb0f560ef87fbe76c2e6005a
-        *b"\xb0\xfc\xce\x78\xc1\x66\x4e\x29\x35\x44\xc1\x43\xe3\xd2\x68\x9f\x72\x3f\x5b\x6e\x63\x17\x10\x7e\x16\x3d\x22\xba\x80\x69\x79\x4a", BlockedSpki { action: Action::BlockedInterception, incident: "badssl-blocked-interception", title: "badssl.com test: blocked interception certificate" }),
+        *b"\xb0\xfc\xce\x78\xc1\x66\x4e\x29\x35\x44\xc1\x43\xe3\xd2\x68\x9f\x72\x3f\x5b\x6e\x63\x17\x10\x7e\x16\x3d\x22\xba\x80\x69\x79\x4a", BlockedSpki { action: Action::BlockedInterception, incident: "badssl-blocked-interception", title: "badssl.com test: blocked interception certificate", distrust_after: None }),
         (
         // togo-google-domains (block): CN=google.tg
         //   SPKI SHA-256:        af591518e2e6c60ebbfc0907afaa49bc4051d45e7f214abfee7512ee00f661ed
         //   certificate SHA-256: 5472692abe5d02cd22eae3e0a0077f17802721d6576cde1cba2263ee803410c5
-        *b"\xaf\x59\x15\x18\xe2\xe6\xc6\x0e\xbb\xfc\x09\x07\xaf\xaa\x49\xbc\x40\x51\xd4\x5e\x7f\x21\x4a\xbf\xee\x75\x12\xee\x00\xf6\x61\xed", BlockedSpki { action: Action::Block, incident: "togo-google-domains", title: "Unauthorized certificates for Google domains under .tg (2017, 2019)" }),
+        *b"\xaf\x59\x15\x18\xe2\xe6\xc6\x0e\xbb\xfc\x09\x07\xaf\xaa\x49\xbc\x40\x51\xd4\x5e\x7f\x21\x4a\xbf\xee\x75\x12\xee\x00\xf6\x61\xed", BlockedSpki { action: Action::Block, incident: "togo-google-domains", title: "Unauthorized certificates for Google domains under .tg (2017, 2019)", distrust_after: None }),
         (
         // t-systems-retired-intermediate (block): CN=Fraunhofer Service CA 2007,OU=Fraunhofer Corporate PKI,O=Fraunhofer,C=DE
         //   SPKI SHA-256:        7165e991ade7916d86b466abebb6e457ca931c804e58ce1fbabae509156ffb43
         //   certificate SHA-256: f4a5984324de98bd979ef181a100cf940f2166173319a86a0d9d7c8fac3b0a8f
-        *b"\x71\x65\xe9\x91\xad\xe7\x91\x6d\x86\xb4\x66\xab\xeb\xb6\xe4\x57\xca\x93\x1c\x80\x4e\x58\xce\x1f\xba\xba\xe5\x09\x15\x6f\xfb\x43", BlockedSpki { action: Action::Block, incident: "t-systems-retired-intermediate", title: "T-Systems: retired Fraunhofer Service CA 2007 intermediate" }),
+        *b"\x71\x65\xe9\x91\xad\xe7\x91\x6d\x86\xb4\x66\xab\xeb\xb6\xe4\x57\xca\x93\x1c\x80\x4e\x58\xce\x1f\xba\xba\xe5\x09\x15\x6f\xfb\x43", BlockedSpki { action: Action::Block, incident: "t-systems-retired-intermediate", title: "T-Systems: retired Fraunhofer Service CA 2007 intermediate", distrust_after: None }),
         (
         // digicert-retired-intermediates (block): CN=KEIO UNIV.CA 2,O=Keio University,C=JP
         //   SPKI SHA-256:        2c998e761160c3b06d82faa9fdc7545d9bda9eb60310f992aa510a6280b74245
         //   certificate SHA-256: 159ca03a88897c8f13817a212629df84ce824709492b8c9adb8e5437d2fc72be
-        *b"\x2c\x99\x8e\x76\x11\x60\xc3\xb0\x6d\x82\xfa\xa9\xfd\xc7\x54\x5d\x9b\xda\x9e\xb6\x03\x10\xf9\x92\xaa\x51\x0a\x62\x80\xb7\x42\x45", BlockedSpki { action: Action::Block, incident: "digicert-retired-intermediates", title: "DigiCert: retired Baltimore CyberTrust intermediates" }),
+        *b"\x2c\x99\x8e\x76\x11\x60\xc3\xb0\x6d\x82\xfa\xa9\xfd\xc7\x54\x5d\x9b\xda\x9e\xb6\x03\x10\xf9\x92\xaa\x51\x0a\x62\x80\xb7\x42\x45", BlockedSpki { action: Action::Block, incident: "digicert-retired-intermediates", title: "DigiCert: retired Baltimore CyberTrust intermediates", distrust_after: None }),
         (
         // secom-retired-intermediate (block): OU=NII Open Domain CA - G2,OU=UPKI,O=National Institute of Informatics,L=Academe2,C=JP
         //   SPKI SHA-256:        5c722cb70fb311f21e0da0e7d12ebc8e05f60796bc49cf511849d5bc62030382
         //   certificate SHA-256: 817d4e05063d5942869c47d8504dc56a5208f7569c3d6d67f3457cfe921b3e29
-        *b"\x5c\x72\x2c\xb7\x0f\xb3\x11\xf2\x1e\x0d\xa0\xe7\xd1\x2e\xbc\x8e\x05\xf6\x07\x96\xbc\x49\xcf\x51\x18\x49\xd5\xbc\x62\x03\x03\x82", BlockedSpki { action: Action::Block, incident: "secom-retired-intermediate", title: "SECOM: retired NII Open Domain CA - G2 intermediate" }),
+        *b"\x5c\x72\x2c\xb7\x0f\xb3\x11\xf2\x1e\x0d\xa0\xe7\xd1\x2e\xbc\x8e\x05\xf6\x07\x96\xbc\x49\xcf\x51\x18\x49\xd5\xbc\x62\x03\x03\x82", BlockedSpki { action: Action::Block, incident: "secom-retired-intermediate", title: "SECOM: retired NII Open Domain CA - G2 intermediate", distrust_after: None }),
         (
         // edellroot-2015 (block): CN=DSDTestProvider,O=DSDTestProvider,OU=DSDTestProvider
         //   SPKI SHA-256:        130ad4e0633521290531b6651f5759b0bc7bc656709ff8f365c2143b0389b6f6
         //   certificate SHA-256: 0f912fd7be760be25afbc56bdc09cd9e5dcc9c6f6a55a778aefcb6aa30e31554
-        *b"\x13\x0a\xd4\xe0\x63\x35\x21\x29\x05\x31\xb6\x65\x1f\x57\x59\xb0\xbc\x7b\xc6\x56\x70\x9f\xf8\xf3\x65\xc2\x14\x3b\x03\x89\xb6\xf6", BlockedSpki { action: Action::Block, incident: "edellroot-2015", title: "Dell eDellRoot and DSDTestProvider roots (2015)" }),
+        *b"\x13\x0a\xd4\xe0\x63\x35\x21\x29\x05\x31\xb6\x65\x1f\x57\x59\xb0\xbc\x7b\xc6\x56\x70\x9f\xf8\xf3\x65\xc2\x14\x3b\x03\x89\xb6\xf6", BlockedSpki { action: Action::Block, incident: "edellroot-2015", title: "Dell eDellRoot and DSDTestProvider roots (2015)", distrust_after: None }),
         (
         // badssl-revoked (block): CN=revoked.badssl.com
         //   SPKI SHA-256:        a6aca1ec9809cc5b4821ff9d29c5ebe651960b91b1f19cc89b55ef87818a9509
         //   certificate SHA-256: 29abf614b2870ed70df11225e9ae2068e3074eb9845ae252c2064e31ce9fe8a1
-        *b"\xa6\xac\xa1\xec\x98\x09\xcc\x5b\x48\x21\xff\x9d\x29\xc5\xeb\xe6\x51\x96\x0b\x91\xb1\xf1\x9c\xc8\x9b\x55\xef\x87\x81\x8a\x95\x09", BlockedSpki { action: Action::Block, incident: "badssl-revoked", title: "badssl.com test: revoked certificate" }),
+        *b"\xa6\xac\xa1\xec\x98\x09\xcc\x5b\x48\x21\xff\x9d\x29\xc5\xeb\xe6\x51\x96\x0b\x91\xb1\xf1\x9c\xc8\x9b\x55\xef\x87\x81\x8a\x95\x09", BlockedSpki { action: Action::Block, incident: "badssl-revoked", title: "badssl.com test: revoked certificate", distrust_after: None }),
         (
         // kazakhstan-isca-blocked-interception (blocked-interception): C=KZ,O=ISCA,CN=Information Security Certification Authority
         //   SPKI SHA-256:        02a95f43431019e9dc225f05f419330190deb4a3f1869caac9842b403dcbee77
         //   certificate SHA-256: c530fadc9bfa265e63b755cc6ee04c2d70d60bb916ce2f331dc7359362571b25
-        *b"\x02\xa9\x5f\x43\x43\x10\x19\xe9\xdc\x22\x5f\x05\xf4\x19\x33\x01\x90\xde\xb4\xa3\xf1\x86\x9c\xaa\xc9\x84\x2b\x40\x3d\xcb\xee\x77", BlockedSpki { action: Action::BlockedInterception, incident: "kazakhstan-isca-blocked-interception", title: "Kazakhstan: ISCA interception roots (2020-2021)" }),
+        *b"\x02\xa9\x5f\x43\x43\x10\x19\xe9\xdc\x22\x5f\x05\xf4\x19\x33\x01\x90\xde\xb4\xa3\xf1\x86\x9c\xaa\xc9\x84\x2b\x40\x3d\xcb\xee\x77", BlockedSpki { action: Action::BlockedInterception, incident: "kazakhstan-isca-blocked-interception", title: "Kazakhstan: ISCA interception roots (2020-2021)", distrust_after: None }),
         (
         // kazakhstan-isca-blocked-interception (blocked-interception): C=KZ,O=ISCA,CN=Information Security Certification Authority
         //   SPKI SHA-256:        39736588b94a4ce767f731cad53f4cbe44137e321eadcaef8ce79a229bbca989
         //   certificate SHA-256: 0bd39de4793cdc117138f47708aa4d583acf67adb059a0d91f668d1803bf6489
-        *b"\x39\x73\x65\x88\xb9\x4a\x4c\xe7\x67\xf7\x31\xca\xd5\x3f\x4c\xbe\x44\x13\x7e\x32\x1e\xad\xca\xef\x8c\xe7\x9a\x22\x9b\xbc\xa9\x89", BlockedSpki { action: Action::BlockedInterception, incident: "kazakhstan-isca-blocked-interception", title: "Kazakhstan: ISCA interception roots (2020-2021)" }),
+        *b"\x39\x73\x65\x88\xb9\x4a\x4c\xe7\x67\xf7\x31\xca\xd5\x3f\x4c\xbe\x44\x13\x7e\x32\x1e\xad\xca\xef\x8c\xe7\x9a\x22\x9b\xbc\xa9\x89", BlockedSpki { action: Action::BlockedInterception, incident: "kazakhstan-isca-blocked-interception", title: "Kazakhstan: ISCA interception roots (2020-2021)", distrust_after: None }),
         (
         // wosign-startcom-2016 (block): CN=CA WoSign ECC Root,O=WoSign CA Limited,C=CN
         //   SPKI SHA-256:        7aedddf36b18f8acb7379fe1ce183212b2350d0788abe0e82457be9badad6d54
         //   certificate SHA-256: 8b45da1c06f791eb0cabf26be588f5fb23165c2e614bf885562d0dce50b29b02
-        *b"\x7a\xed\xdd\xf3\x6b\x18\xf8\xac\xb7\x37\x9f\xe1\xce\x18\x32\x12\xb2\x35\x0d\x07\x88\xab\xe0\xe8\x24\x57\xbe\x9b\xad\xad\x6d\x54", BlockedSpki { action: Action::Block, incident: "wosign-startcom-2016", title: "WoSign and StartCom distrusted (2016)" }),
+        *b"\x7a\xed\xdd\xf3\x6b\x18\xf8\xac\xb7\x37\x9f\xe1\xce\x18\x32\x12\xb2\x35\x0d\x07\x88\xab\xe0\xe8\x24\x57\xbe\x9b\xad\xad\x6d\x54", BlockedSpki { action: Action::Block, incident: "wosign-startcom-2016", title: "WoSign and StartCom distrusted (2016)", distrust_after: None }),
         (
         // india-cca-nic-2014 (block): CN=NIC CA 2014,houseIdentifier=A-Block\, CGO Complex,street=Lodhi Road\, New Delhi,ST=Delhi,postalCode=110003,OU=Certifying Authority,O=National Informatics Centre,C=IN
         //   SPKI SHA-256:        9b8a93decccfbafcf4d04d3442128fb35218cfe437a3d8d0328c99f89089e450
         //   certificate SHA-256: a8e1dfd9cd8e470aa2f443914f931cfd61c323e94d75827affee985241c35ce5
-        *b"\x9b\x8a\x93\xde\xcc\xcf\xba\xfc\xf4\xd0\x4d\x34\x42\x12\x8f\xb3\x52\x18\xcf\xe4\x37\xa3\xd8\xd0\x32\x8c\x99\xf8\x90\x89\xe4\x50", BlockedSpki { action: Action::Block, incident: "india-cca-nic-2014", title: "India CCA: National Informatics Centre sub-CA (2014)" }),
+        *b"\x9b\x8a\x93\xde\xcc\xcf\xba\xfc\xf4\xd0\x4d\x34\x42\x12\x8f\xb3\x52\x18\xcf\xe4\x37\xa3\xd8\xd0\x32\x8c\x99\xf8\x90\x89\xe4\x50", BlockedSpki { action: Action::Block, incident: "india-cca-nic-2014", title: "India CCA: National Informatics Centre sub-CA (2014)", distrust_after: None }),
         (
         // turktrust-2013 (block): CN=*.EGO.GOV.TR,OU=EGO BILGI ISLEM,O=EGO,L=ANKARA,ST=ANKARA,C=TR
         //   SPKI SHA-256:        3edbd9ace639ba1a2d4ad04718711fda23e859b2fbf5d137d424045e7919dfb9
         //   certificate SHA-256: 42187727be39faf667aeb92bf0cc4e268f6e2ead2cefbec575bdc90430024f69
-        *b"\x3e\xdb\xd9\xac\xe6\x39\xba\x1a\x2d\x4a\xd0\x47\x18\x71\x1f\xda\x23\xe8\x59\xb2\xfb\xf5\xd1\x37\xd4\x24\x04\x5e\x79\x19\xdf\xb9", BlockedSpki { action: Action::Block, incident: "turktrust-2013", title: "TurkTrust certificates mistakenly issued with CA capability (2013)" }),
+        *b"\x3e\xdb\xd9\xac\xe6\x39\xba\x1a\x2d\x4a\xd0\x47\x18\x71\x1f\xda\x23\xe8\x59\xb2\xfb\xf5\xd1\x37\xd4\x24\x04\x5e\x79\x19\xdf\xb9", BlockedSpki { action: Action::Block, incident: "turktrust-2013", title: "TurkTrust certificates mistakenly issued with CA capability (2013)", distrust_after: None }),
         (
         // google-lk-2021 (block): CN=google.lk
         //   SPKI SHA-256:        15e7ae40cc4b3f7222a5a6fe3e7dc47f6e46ee9a2251839db296d62ada2a0df7
         //   certificate SHA-256: 91018fcd3e0dc73f48d011a123f604d846d66821c58304474f949d7449dd600a
-        *b"\x15\xe7\xae\x40\xcc\x4b\x3f\x72\x22\xa5\xa6\xfe\x3e\x7d\xc4\x7f\x6e\x46\xee\x9a\x22\x51\x83\x9d\xb2\x96\xd6\x2a\xda\x2a\x0d\xf7", BlockedSpki { action: Action::Block, incident: "google-lk-2021", title: "Unauthorized google.lk certificate (2021)" }),
+        *b"\x15\xe7\xae\x40\xcc\x4b\x3f\x72\x22\xa5\xa6\xfe\x3e\x7d\xc4\x7f\x6e\x46\xee\x9a\x22\x51\x83\x9d\xb2\x96\xd6\x2a\xda\x2a\x0d\xf7", BlockedSpki { action: Action::Block, incident: "google-lk-2021", title: "Unauthorized google.lk certificate (2021)", distrust_after: None }),
         (
         // togo-google-domains (block): CN=igoogle.tg
         //   SPKI SHA-256:        a9b55a9b5531bbf7c71a1e4920efe796c2b67968f55a6ce5cb62172ed9945bca
         //   certificate SHA-256: a2e3bdaacaaf2d2e8204b3bc7eddc805d54d3ab8bdfe7bf102c035f67d8f898a
-        *b"\xa9\xb5\x5a\x9b\x55\x31\xbb\xf7\xc7\x1a\x1e\x49\x20\xef\xe7\x96\xc2\xb6\x79\x68\xf5\x5a\x6c\xe5\xcb\x62\x17\x2e\xd9\x94\x5b\xca", BlockedSpki { action: Action::Block, incident: "togo-google-domains", title: "Unauthorized certificates for Google domains under .tg (2017, 2019)" }),
+        *b"\xa9\xb5\x5a\x9b\x55\x31\xbb\xf7\xc7\x1a\x1e\x49\x20\xef\xe7\x96\xc2\xb6\x79\x68\xf5\x5a\x6c\xe5\xcb\x62\x17\x2e\xd9\x94\x5b\xca", BlockedSpki { action: Action::Block, incident: "togo-google-domains", title: "Unauthorized certificates for Google domains under .tg (2017, 2019)", distrust_after: None }),
         (
         // superfish-2015 (block): CN=Superfish\, Inc.,C=US,ST=CA,L=SF,O=Superfish\, Inc.
         //   SPKI SHA-256:        4bb8f35ba1e126f8dde1b0c420625ed86dce61a7bddadbdea9aba578ff13145e
         //   certificate SHA-256: b6fe9151402bad1c06d7e66db67a26aa7356f2e6c644dbcf9f98968ff632e1b7
-        *b"\x4b\xb8\xf3\x5b\xa1\xe1\x26\xf8\xdd\xe1\xb0\xc4\x20\x62\x5e\xd8\x6d\xce\x61\xa7\xbd\xda\xdb\xde\xa9\xab\xa5\x78\xff\x13\x14\x5e", BlockedSpki { action: Action::Block, incident: "superfish-2015", title: "Superfish root preinstalled on Lenovo computers (2015)" }),
+        *b"\x4b\xb8\xf3\x5b\xa1\xe1\x26\xf8\xdd\xe1\xb0\xc4\x20\x62\x5e\xd8\x6d\xce\x61\xa7\xbd\xda\xdb\xde\xa9\xab\xa5\x78\xff\x13\x14\x5e", BlockedSpki { action: Action::Block, incident: "superfish-2015", title: "Superfish root preinstalled on Lenovo computers (2015)", distrust_after: None }),
         (
         // kazakhstan-isca-blocked-interception (blocked-interception): C=KZ,O=ISCA,CN=Information Security Certification Authority
         //   SPKI SHA-256:        e47c5cd2dc8babb4e53f8a4983920275ef6ffaacb089e87a2c1fbe5a585f05ed
         //   certificate SHA-256: 06fd20629c143b9eab28d2799caefc5d23fde267d16c631e3f5b8b4bab3f68e6
-        *b"\xe4\x7c\x5c\xd2\xdc\x8b\xab\xb4\xe5\x3f\x8a\x49\x83\x92\x02\x75\xef\x6f\xfa\xac\xb0\x89\xe8\x7a\x2c\x1f\xbe\x5a\x58\x5f\x05\xed", BlockedSpki { action: Action::BlockedInterception, incident: "kazakhstan-isca-blocked-interception", title: "Kazakhstan: ISCA interception roots (2020-2021)" }),
+        *b"\xe4\x7c\x5c\xd2\xdc\x8b\xab\xb4\xe5\x3f\x8a\x49\x83\x92\x02\x75\xef\x6f\xfa\xac\xb0\x89\xe8\x7a\x2c\x1f\xbe\x5a\x58\x5f\x05\xed", BlockedSpki { action: Action::BlockedInterception, incident: "kazakhstan-isca-blocked-interception", title: "Kazakhstan: ISCA interception roots (2020-2021)", distrust_after: None }),
         (
         // sslip-io-2015 (block): CN=*.sslip.io,OU=PositiveSSL Multi-Domain,OU=Domain Control Validated
         //   SPKI SHA-256:        7d5e3f50508197b9a478b11340b7dce20a3c4de49c48c9a294158a895c44a21b
         //   certificate SHA-256: f3bae5e9c0adbfbfb6dbf7e04e74be6ead3ca98a5604ffe591cea86c241848ec
-        *b"\x7d\x5e\x3f\x50\x50\x81\x97\xb9\xa4\x78\xb1\x13\x40\xb7\xdc\xe2\x0a\x3c\x4d\xe4\x9c\x48\xc9\xa2\x94\x15\x8a\x89\x5c\x44\xa2\x1b", BlockedSpki { action: Action::Block, incident: "sslip-io-2015", title: "sslip.io wildcard certificate with published key (2015)" }),
+        *b"\x7d\x5e\x3f\x50\x50\x81\x97\xb9\xa4\x78\xb1\x13\x40\xb7\xdc\xe2\x0a\x3c\x4d\xe4\x9c\x48\xc9\xa2\x94\x15\x8a\x89\x5c\x44\xa2\x1b", BlockedSpki { action: Action::Block, incident: "sslip-io-2015", title: "sslip.io wildcard certificate with published key (2015)", distrust_after: None }),
         (
         // togo-google-domains (block): CN=gmail.tg
         //   SPKI SHA-256:        e849c7176c93df65f64b616982366e5663117812b6fa2bc0c8fa8aeaee4181cc
         //   certificate SHA-256: 5ccaf9f8f2bb3a0d215922eca383354b6ee3c62407ed32e30f6fb2618edeea10
-        *b"\xe8\x49\xc7\x17\x6c\x93\xdf\x65\xf6\x4b\x61\x69\x82\x36\x6e\x56\x63\x11\x78\x12\xb6\xfa\x2b\xc0\xc8\xfa\x8a\xea\xee\x41\x81\xcc", BlockedSpki { action: Action::Block, incident: "togo-google-domains", title: "Unauthorized certificates for Google domains under .tg (2017, 2019)" }),
+        *b"\xe8\x49\xc7\x17\x6c\x93\xdf\x65\xf6\x4b\x61\x69\x82\x36\x6e\x56\x63\x11\x78\x12\xb6\xfa\x2b\xc0\xc8\xfa\x8a\xea\xee\x41\x81\xcc", BlockedSpki { action: Action::Block, incident: "togo-google-domains", title: "Unauthorized certificates for Google domains under .tg (2017, 2019)", distrust_after: None }),
         (
         // camerfirma-2021 (block): CN=Chambers of Commerce Root,OU=http://www.chambersign.org,O=AC Camerfirma SA CIF A82743287,C=EU
         //   SPKI SHA-256:        8a2affbd1a1c5d1bdccbb7f548ba995f966806b3fd0c3a00fae2e52f3c853989
         //   certificate SHA-256: 0c258a12a5674aef25f28ba7dcfaeceea348e541e6f5cc4ee63b71b361606ac3
-        *b"\x8a\x2a\xff\xbd\x1a\x1c\x5d\x1b\xdc\xcb\xb7\xf5\x48\xba\x99\x5f\x96\x68\x06\xb3\xfd\x0c\x3a\x00\xfa\xe2\xe5\x2f\x3c\x85\x39\x89", BlockedSpki { action: Action::Block, incident: "camerfirma-2021", title: "AC Camerfirma roots distrusted" }),
+        *b"\x8a\x2a\xff\xbd\x1a\x1c\x5d\x1b\xdc\xcb\xb7\xf5\x48\xba\x99\x5f\x96\x68\x06\xb3\xfd\x0c\x3a\x00\xfa\xe2\xe5\x2f\x3c\x85\x39\x89", BlockedSpki { action: Action::Block, incident: "camerfirma-2021", title: "AC Camerfirma roots distrusted", distrust_after: None }),
         (
         // diginotar-2011 (block): emailAddress=info@diginotar.nl,CN=DigiNotar Root CA G2,O=DigiNotar,C=NL
         //   SPKI SHA-256:        455b87e96f1cea2f8b6dae0808ec24738fd92b7fd306757198bf389d755c0b6c
         //   certificate SHA-256: 294f55ef3bd7244c6ff8a68ab797e9186ec27582751a791515e3292e48372d61
-        *b"\x45\x5b\x87\xe9\x6f\x1c\xea\x2f\x8b\x6d\xae\x08\x08\xec\x24\x73\x8f\xd9\x2b\x7f\xd3\x06\x75\x71\x98\xbf\x38\x9d\x75\x5c\x0b\x6c", BlockedSpki { action: Action::Block, incident: "diginotar-2011", title: "DigiNotar compromise (2011)" }),
+        *b"\x45\x5b\x87\xe9\x6f\x1c\xea\x2f\x8b\x6d\xae\x08\x08\xec\x24\x73\x8f\xd9\x2b\x7f\xd3\x06\x75\x71\x98\xbf\x38\x9d\x75\x5c\x0b\x6c", BlockedSpki { action: Action::Block, incident: "diginotar-2011", title: "DigiNotar compromise (2011)", distrust_after: None }),
         (
         // mitel-2017 (block): emailAddress=Lee_Dilkie@Mitel.com,CN=Mitel Networks ICP CA,OU=VoIP Platforms,O=Mitel Networks,ST=ON,C=CA
         //   SPKI SHA-256:        ef551284715232de92e246c323329362b132493bb16b589e4775520beb871a56
         //   certificate SHA-256: 60911c79835c3739432d08c45df64311e06985c5889dc5420ce3d142c8c7ef58
-        *b"\xef\x55\x12\x84\x71\x52\x32\xde\x92\xe2\x46\xc3\x23\x32\x93\x62\xb1\x32\x49\x3b\xb1\x6b\x58\x9e\x47\x75\x52\x0b\xeb\x87\x1a\x56", BlockedSpki { action: Action::Block, incident: "mitel-2017", title: "Mitel and Aastra products with extractable CA keys (2017)" }),
+        *b"\xef\x55\x12\x84\x71\x52\x32\xde\x92\xe2\x46\xc3\x23\x32\x93\x62\xb1\x32\x49\x3b\xb1\x6b\x58\x9e\x47\x75\x52\x0b\xeb\x87\x1a\x56", BlockedSpki { action: Action::Block, incident: "mitel-2017", title: "Mitel and Aastra products with extractable CA keys (2017)", distrust_after: None }),
         (
         // sennheiser-headsetup-2018 (block): emailAddress=support@senncom.com,CN=SenncomRootCA,OU=R&D,O=Sennheiser Communications A/S,L=industriparken 27\, 2750 Ballerup,ST=Denmark,C=DK
         //   SPKI SHA-256:        0c43ea8bcde9fc3bca165664ac8215567e3489d5393a0c81e1a79141992e1953
         //   certificate SHA-256: 91e5cc32910686c5cac25c18cc805696c7b33868c280caf0c72844a2a8eb91e2
-        *b"\x0c\x43\xea\x8b\xcd\xe9\xfc\x3b\xca\x16\x56\x64\xac\x82\x15\x56\x7e\x34\x89\xd5\x39\x3a\x0c\x81\xe1\xa7\x91\x41\x99\x2e\x19\x53", BlockedSpki { action: Action::Block, incident: "sennheiser-headsetup-2018", title: "Sennheiser HeadSetup root certificates (2018)" }),
+        *b"\x0c\x43\xea\x8b\xcd\xe9\xfc\x3b\xca\x16\x56\x64\xac\x82\x15\x56\x7e\x34\x89\xd5\x39\x3a\x0c\x81\xe1\xa7\x91\x41\x99\x2e\x19\x53", BlockedSpki { action: Action::Block, incident: "sennheiser-headsetup-2018", title: "Sennheiser HeadSetup root certificates (2018)", distrust_after: None }),
         (
         // trustcor-2022 (block): CN=TrustCor RootCert CA-1,OU=TrustCor Certificate Authority,O=TrustCor Systems S. de R.L.,L=Panama City,ST=Panama,C=PA
         //   SPKI SHA-256:        ea87f462deefffbd7775aa2a4b7e0fcb91c22eee6df69ed90100ccc73b311476
         //   certificate SHA-256: d40e9c86cd8fe468c1776959f49ea774fa548684b6c406f3909261f4dce2575c
-        *b"\xea\x87\xf4\x62\xde\xef\xff\xbd\x77\x75\xaa\x2a\x4b\x7e\x0f\xcb\x91\xc2\x2e\xee\x6d\xf6\x9e\xd9\x01\x00\xcc\xc7\x3b\x31\x14\x76", BlockedSpki { action: Action::Block, incident: "trustcor-2022", title: "TrustCor roots distrusted (2022)" }),
+        *b"\xea\x87\xf4\x62\xde\xef\xff\xbd\x77\x75\xaa\x2a\x4b\x7e\x0f\xcb\x91\xc2\x2e\xee\x6d\xf6\x9e\xd9\x01\x00\xcc\xc7\x3b\x31\x14\x76", BlockedSpki { action: Action::Block, incident: "trustcor-2022", title: "TrustCor roots distrusted (2022)", distrust_after: None }),
         (
         // camerfirma-2021 (block): CN=GLOBAL CHAMBERSIGN ROOT - 2016,O=AC CAMERFIRMA S.A.,organizationIdentifier=VATES-A82743287,serialNumber=A82743287,OU=GLOBAL CHAMBERSIGN ROOT - 2016,OU=see current address at www.camerfirma.com/address,L=MADRID,ST=MADRID,C=ES
         //   SPKI SHA-256:        4f7162b974491c98585ec28fe759aa00c330d0b465190a896cc4b616231831fc
         //   certificate SHA-256: c1d80ce474a51128b77e794a98aa2d62a0225da3f419e5c7ed73dfbf660e7109
-        *b"\x4f\x71\x62\xb9\x74\x49\x1c\x98\x58\x5e\xc2\x8f\xe7\x59\xaa\x00\xc3\x30\xd0\xb4\x65\x19\x0a\x89\x6c\xc4\xb6\x16\x23\x18\x31\xfc", BlockedSpki { action: Action::Block, incident: "camerfirma-2021", title: "AC Camerfirma roots distrusted" }),
+        *b"\x4f\x71\x62\xb9\x74\x49\x1c\x98\x58\x5e\xc2\x8f\xe7\x59\xaa\x00\xc3\x30\xd0\xb4\x65\x19\x0a\x89\x6c\xc4\xb6\x16\x23\x18\x31\xfc", BlockedSpki { action: Action::Block, incident: "camerfirma-2021", title: "AC Camerfirma roots distrusted", distrust_after: None }),
         (
         // wosign-startcom-2016 (block): CN=Certification Authority of WoSign,O=WoSign CA Limited,C=CN
         //   SPKI SHA-256:        d6a18443d348db994f934ccd8e635d833a27ac1e56f8afaf7c97cb4f43eab68b
         //   certificate SHA-256: 4b22d5a6aec99f3cdb79aa5ec06838479cd5ecba7164f7f22dc1d65f63d85708
-        *b"\xd6\xa1\x84\x43\xd3\x48\xdb\x99\x4f\x93\x4c\xcd\x8e\x63\x5d\x83\x3a\x27\xac\x1e\x56\xf8\xaf\xaf\x7c\x97\xcb\x4f\x43\xea\xb6\x8b", BlockedSpki { action: Action::Block, incident: "wosign-startcom-2016", title: "WoSign and StartCom distrusted (2016)" }),
+        *b"\xd6\xa1\x84\x43\xd3\x48\xdb\x99\x4f\x93\x4c\xcd\x8e\x63\x5d\x83\x3a\x27\xac\x1e\x56\xf8\xaf\xaf\x7c\x97\xcb\x4f\x43\xea\xb6\x8b", BlockedSpki { action: Action::Block, incident: "wosign-startcom-2016", title: "WoSign and StartCom distrusted (2016)", distrust_after: None }),
         (
         // edellroot-2015 (block): CN=eDellRoot
         //   SPKI SHA-256:        cdee9f3305572a677e1a6c82dc1e02a35b11cae6a684338c9f37fe1ac8daec23
         //   certificate SHA-256: ec30c9c3065a06bb07dc5b1c6b497f370c1ca65c0f30c08e042ba6bcecc78f2c
-        *b"\xcd\xee\x9f\x33\x05\x57\x2a\x67\x7e\x1a\x6c\x82\xdc\x1e\x02\xa3\x5b\x11\xca\xe6\xa6\x84\x33\x8c\x9f\x37\xfe\x1a\xc8\xda\xec\x23", BlockedSpki { action: Action::Block, incident: "edellroot-2015", title: "Dell eDellRoot and DSDTestProvider roots (2015)" }),
+        *b"\xcd\xee\x9f\x33\x05\x57\x2a\x67\x7e\x1a\x6c\x82\xdc\x1e\x02\xa3\x5b\x11\xca\xe6\xa6\x84\x33\x8c\x9f\x37\xfe\x1a\xc8\xda\xec\x23", BlockedSpki { action: Action::Block, incident: "edellroot-2015", title: "Dell eDellRoot and DSDTestProvider roots (2015)", distrust_after: None }),
         (
         // mitel-2017 (block): CN=Aastra,OU=Aastra,O=Aastra,L=GUY,ST=IDF,C=FR
         //   SPKI SHA-256:        490b6ec6beb2d6034720b5149b6b29cd35515988cc16af854148b07b9b1f8a11
         //   certificate SHA-256: 3ab0fcc7287454c405863e3aa204fea8eb0c50a524d2a7e15524a830cd4ab0fe
-        *b"\x49\x0b\x6e\xc6\xbe\xb2\xd6\x03\x47\x20\xb5\x14\x9b\x6b\x29\xcd\x35\x51\x59\x88\xcc\x16\xaf\x85\x41\x48\xb0\x7b\x9b\x1f\x8a\x11", BlockedSpki { action: Action::Block, incident: "mitel-2017", title: "Mitel and Aastra products with extractable CA keys (2017)" }),
+        *b"\x49\x0b\x6e\xc6\xbe\xb2\xd6\x03\x47\x20\xb5\x14\x9b\x6b\x29\xcd\x35\x51\x59\x88\xcc\x16\xaf\x85\x41\x48\xb0\x7b\x9b\x1f\x8a\x11", BlockedSpki { action: Action::Block, incident: "mitel-2017", title: "Mitel and Aastra products with extractable CA keys (2017)", distrust_after: None }),
         (
         // comodo-2011 (block): CN=global trustee,OU=PlatinumSSL,OU=Hosted by GTI Group Corporation,OU=Global Trustee,O=Global Trustee,street=Sea Village 10,L=Tampa,ST=Florida,postalCode=38477,C=US
         //   SPKI SHA-256:        b4d5c920415ed0cc4f5dbc7f542636762e80da6625f33f2b6ad6db68bdbab29a
         //   certificate SHA-256: be144b56fb1163c49c9a0e6b5a458df6b29f7e6449985960c178a4744624b7bc
-        *b"\xb4\xd5\xc9\x20\x41\x5e\xd0\xcc\x4f\x5d\xbc\x7f\x54\x26\x36\x76\x2e\x80\xda\x66\x25\xf3\x3f\x2b\x6a\xd6\xdb\x68\xbd\xba\xb2\x9a", BlockedSpki { action: Action::Block, incident: "comodo-2011", title: "Comodo registration authority compromise (2011)" }),
+        *b"\xb4\xd5\xc9\x20\x41\x5e\xd0\xcc\x4f\x5d\xbc\x7f\x54\x26\x36\x76\x2e\x80\xda\x66\x25\xf3\x3f\x2b\x6a\xd6\xdb\x68\xbd\xba\xb2\x9a", BlockedSpki { action: Action::Block, incident: "comodo-2011", title: "Comodo registration authority compromise (2011)", distrust_after: None }),
         (
         // togo-google-domains (block): CN=blogspot.tg
         //   SPKI SHA-256:        87bfd8afa3af5b429d09a9aa54ee61364f5ae11131e438fc41095343cd16b135
         //   certificate SHA-256: 5e8e77aafdda2ba5ce442f27d8246650bbd6508befbeda35966a4dc7e6174edc
-        *b"\x87\xbf\xd8\xaf\xa3\xaf\x5b\x42\x9d\x09\xa9\xaa\x54\xee\x61\x36\x4f\x5a\xe1\x11\x31\xe4\x38\xfc\x41\x09\x53\x43\xcd\x16\xb1\x35", BlockedSpki { action: Action::Block, incident: "togo-google-domains", title: "Unauthorized certificates for Google domains under .tg (2017, 2019)" }),
+        *b"\x87\xbf\xd8\xaf\xa3\xaf\x5b\x42\x9d\x09\xa9\xaa\x54\xee\x61\x36\x4f\x5a\xe1\x11\x31\xe4\x38\xfc\x41\x09\x53\x43\xcd\x16\xb1\x35", BlockedSpki { action: Action::Block, incident: "togo-google-domains", title: "Unauthorized certificates for Google domains under .tg (2017, 2019)", distrust_after: None }),
         (
         // turktrust-2013 (block): emailAddress=ileti@kktcmerkezbankasi.org,CN=e-islem.kktcmerkezbankasi.org,O=KKTC Merkez Bankasi,L=Lefkosa,ST=Lefkosa,C=TR
         //   SPKI SHA-256:        c173f0626456ca854ff2a7f0b133a7cf4d0211e552f24b3e33ade8c59f0a424c
         //   certificate SHA-256: 372447c43185c38edd2ce0e9c853f9ac1576ddd1704c2f54d96076c089cb4227
-        *b"\xc1\x73\xf0\x62\x64\x56\xca\x85\x4f\xf2\xa7\xf0\xb1\x33\xa7\xcf\x4d\x02\x11\xe5\x52\xf2\x4b\x3e\x33\xad\xe8\xc5\x9f\x0a\x42\x4c", BlockedSpki { action: Action::Block, incident: "turktrust-2013", title: "TurkTrust certificates mistakenly issued with CA capability (2013)" }),
+        *b"\xc1\x73\xf0\x62\x64\x56\xca\x85\x4f\xf2\xa7\xf0\xb1\x33\xa7\xcf\x4d\x02\x11\xe5\x52\xf2\x4b\x3e\x33\xad\xe8\xc5\x9f\x0a\x42\x4c", BlockedSpki { action: Action::Block, incident: "turktrust-2013", title: "TurkTrust certificates mistakenly issued with CA capability (2013)", distrust_after: None }),
         (
         // microsoft-dynamics-365-2017 (block): CN=*.sandbox.operations.dynamics.com,OU=Microsoft Corporation,O=Microsoft Corporation,L=Redmond,ST=WA,C=US
         //   SPKI SHA-256:        968dba69fbff15bf3762089431ade5a7ead4b7eaf1be70026810bc57d1c64f6e
         //   certificate SHA-256: 3d3d823fad13dfeef32da580166d4a4992bed5a22d695d12c8b08cc3463c67a2
-        *b"\x96\x8d\xba\x69\xfb\xff\x15\xbf\x37\x62\x08\x94\x31\xad\xe5\xa7\xea\xd4\xb7\xea\xf1\xbe\x70\x02\x68\x10\xbc\x57\xd1\xc6\x4f\x6e", BlockedSpki { action: Action::Block, incident: "microsoft-dynamics-365-2017", title: "Microsoft Dynamics 365 wildcard certificate keys (2017)" }),
+        *b"\x96\x8d\xba\x69\xfb\xff\x15\xbf\x37\x62\x08\x94\x31\xad\xe5\xa7\xea\xd4\xb7\xea\xf1\xbe\x70\x02\x68\x10\xbc\x57\xd1\xc6\x4f\x6e", BlockedSpki { action: Action::Block, incident: "microsoft-dynamics-365-2017", title: "Microsoft Dynamics 365 wildcard certificate keys (2017)", distrust_after: None }),
         (
         // dcssi-2013 (block): CN=AC DG Tr\C3\A9sor SSL,O=DG Tr\C3\A9sor,C=FR
         //   SPKI SHA-256:        25da1ad58bbfcfb227d8723b1857d4c18e7baa7417b4f9eff9366b5e869f8b39
         //   certificate SHA-256: e54e9fc27e7350ff63a77764a40267b7e95ae5df3ed7df5336e8f8541356c845
-        *b"\x25\xda\x1a\xd5\x8b\xbf\xcf\xb2\x27\xd8\x72\x3b\x18\x57\xd4\xc1\x8e\x7b\xaa\x74\x17\xb4\xf9\xef\xf9\x36\x6b\x5e\x86\x9f\x8b\x39", BlockedSpki { action: Action::Block, incident: "dcssi-2013", title: "French government (DCSSI) intermediate misused for Google certificates (2013)" }),
+        *b"\x25\xda\x1a\xd5\x8b\xbf\xcf\xb2\x27\xd8\x72\x3b\x18\x57\xd4\xc1\x8e\x7b\xaa\x74\x17\xb4\xf9\xef\xf9\x36\x6b\x5e\x86\x9f\x8b\x39", BlockedSpki { action: Action::Block, incident: "dcssi-2013", title: "French government (DCSSI) intermediate misused for Google certificates (2013)", distrust_after: None }),
         (
         // xs4all-2015 (block): CN=xs4all.nl,OU=PositiveSSL,OU=Domain Control Validated
         //   SPKI SHA-256:        f2bbe04c5dc70d763e89c5a0527048cd9ecd39eb621e2072ff9a5f8432571aa0
         //   certificate SHA-256: 83618f932d6947744d5ecca299d4b2820c01483947bd16be814e683f7436be24
-        *b"\xf2\xbb\xe0\x4c\x5d\xc7\x0d\x76\x3e\x89\xc5\xa0\x52\x70\x48\xcd\x9e\xcd\x39\xeb\x62\x1e\x20\x72\xff\x9a\x5f\x84\x32\x57\x1a\xa0", BlockedSpki { action: Action::Block, incident: "xs4all-2015", title: "xs4all.nl certificate with published key (2015)" }),
+        *b"\xf2\xbb\xe0\x4c\x5d\xc7\x0d\x76\x3e\x89\xc5\xa0\x52\x70\x48\xcd\x9e\xcd\x39\xeb\x62\x1e\x20\x72\xff\x9a\x5f\x84\x32\x57\x1a\xa0", BlockedSpki { action: Action::Block, incident: "xs4all-2015", title: "xs4all.nl certificate with published key (2015)", distrust_after: None }),
         (
         // mitel-2017 (block): CN=Aastra,OU=Aastra,O=Aastra,L=GUY,ST=IDF,C=FR
         //   SPKI SHA-256:        707d364e72ae521431dd953897f9c4846d5b8c324298fe53fbd4ada1f2d1157f
         //   certificate SHA-256: 2a33f5b48176523fd3c0d854f20093417175bfd498ef354cc7f38b54adabaf1a
-        *b"\x70\x7d\x36\x4e\x72\xae\x52\x14\x31\xdd\x95\x38\x97\xf9\xc4\x84\x6d\x5b\x8c\x32\x42\x98\xfe\x53\xfb\xd4\xad\xa1\xf2\xd1\x15\x7f", BlockedSpki { action: Action::Block, incident: "mitel-2017", title: "Mitel and Aastra products with extractable CA keys (2017)" }),
+        *b"\x70\x7d\x36\x4e\x72\xae\x52\x14\x31\xdd\x95\x38\x97\xf9\xc4\x84\x6d\x5b\x8c\x32\x42\x98\xfe\x53\xfb\xd4\xad\xa1\xf2\xd1\x15\x7f", BlockedSpki { action: Action::Block, incident: "mitel-2017", title: "Mitel and Aastra products with extractable CA keys (2017)", distrust_after: None }),
         (
         // kazakhstan-isca-blocked-interception (blocked-interception): C=KZ,O=ISCA,CN=Information Security Certification Authority CA
         //   SPKI SHA-256:        8e12d0cb3b7df3ea2257579489fd8658c95603ea6cf4b73163a41eb7b7e93fee
         //   certificate SHA-256: 61c0fc2e38b5b6f9071b42cee54a9013d858b6697c68b460948551b3249576a1
-        *b"\x8e\x12\xd0\xcb\x3b\x7d\xf3\xea\x22\x57\x57\x94\x89\xfd\x86\x58\xc9\x56\x03\xea\x6c\xf4\xb7\x31\x63\xa4\x1e\xb7\xb7\xe9\x3f\xee", BlockedSpki { action: Action::BlockedInterception, incident: "kazakhstan-isca-blocked-interception", title: "Kazakhstan: ISCA interception roots (2020-2021)" }),
+        *b"\x8e\x12\xd0\xcb\x3b\x7d\xf3\xea\x22\x57\x57\x94\x89\xfd\x86\x58\xc9\x56\x03\xea\x6c\xf4\xb7\x31\x63\xa4\x1e\xb7\xb7\xe9\x3f\xee", BlockedSpki { action: Action::BlockedInterception, incident: "kazakhstan-isca-blocked-interception", title: "Kazakhstan: ISCA interception roots (2020-2021)", distrust_after: None }),
         (
         // camerfirma-2021 (block): CN=Chambers of Commerce Root - 2008,O=AC Camerfirma S.A.,serialNumber=A82743287,L=Madrid (see current address at www.camerfirma.com/address),C=EU
         //   SPKI SHA-256:        ced43902ab5fb57b442322dc0e172a4fb55f7178b808f94e780a6fd6cc6bd818
         //   certificate SHA-256: 063e4afac491dfd332f3089b8542e94617d893d7fe944e10a7937ee29d9693c0
-        *b"\xce\xd4\x39\x02\xab\x5f\xb5\x7b\x44\x23\x22\xdc\x0e\x17\x2a\x4f\xb5\x5f\x71\x78\xb8\x08\xf9\x4e\x78\x0a\x6f\xd6\xcc\x6b\xd8\x18", BlockedSpki { action: Action::Block, incident: "camerfirma-2021", title: "AC Camerfirma roots distrusted" }),
+        *b"\xce\xd4\x39\x02\xab\x5f\xb5\x7b\x44\x23\x22\xdc\x0e\x17\x2a\x4f\xb5\x5f\x71\x78\xb8\x08\xf9\x4e\x78\x0a\x6f\xd6\xcc\x6b\xd8\x18", BlockedSpki { action: Action::Block, incident: "camerfirma-2021", title: "AC Camerfirma roots distrusted", distrust_after: None }),
         (
         // camerfirma-2021 (block): CN=Global Chambersign Root - 2008,O=AC Camerfirma S.A.,serialNumber=A82743287,L=Madrid (see current address at www.camerfirma.com/address),C=EU
         //   SPKI SHA-256:        927a1b8562280576d048c50321ada43d8703d2d9521a18c28b8c46cc6aae4efd
         //   certificate SHA-256: 136335439334a7698016a0d324de72284e079d7b5220bb8fbd747816eebebaca
-        *b"\x92\x7a\x1b\x85\x62\x28\x05\x76\xd0\x48\xc5\x03\x21\xad\xa4\x3d\x87\x03\xd2\xd9\x52\x1a\x18\xc2\x8b\x8c\x46\xcc\x6a\xae\x4e\xfd", BlockedSpki { action: Action::Block, incident: "camerfirma-2021", title: "AC Camerfirma roots distrusted" }),
+        *b"\x92\x7a\x1b\x85\x62\x28\x05\x76\xd0\x48\xc5\x03\x21\xad\xa4\x3d\x87\x03\xd2\xd9\x52\x1a\x18\xc2\x8b\x8c\x46\xcc\x6a\xae\x4e\xfd", BlockedSpki { action: Action::Block, incident: "camerfirma-2021", title: "AC Camerfirma roots distrusted", distrust_after: None }),
         (
         // e-guven-v1-certificate (block): CN=ogr.rize.edu.tr,OU=\C3\96\C4\9ERENC\C4\B0 \C4\B0\C5\9ELER\C4\B0 DA\C4\B0RE BA\C5\9EKANLI\C4\9EI,O=ogr.rize.edu.tr,L=Rize,ST=Rize,C=TR
         //   SPKI SHA-256:        9c59a3ccaea4699842b068cfc52cf945db51986957c832cdb18ca73849fbb9ee
         //   certificate SHA-256: 8253da6738b60c5c0bb139c78e045428a0c841272abdcb952f95ff05ed1ab476
-        *b"\x9c\x59\xa3\xcc\xae\xa4\x69\x98\x42\xb0\x68\xcf\xc5\x2c\xf9\x45\xdb\x51\x98\x69\x57\xc8\x32\xcd\xb1\x8c\xa7\x38\x49\xfb\xb9\xee", BlockedSpki { action: Action::Block, incident: "e-guven-v1-certificate", title: "E-GUVEN X.509 version 1 certificate (2016)" }),
+        *b"\x9c\x59\xa3\xcc\xae\xa4\x69\x98\x42\xb0\x68\xcf\xc5\x2c\xf9\x45\xdb\x51\x98\x69\x57\xc8\x32\xcd\xb1\x8c\xa7\x38\x49\xfb\xb9\xee", BlockedSpki { action: Action::Block, incident: "e-guven-v1-certificate", title: "E-GUVEN X.509 version 1 certificate (2016)", distrust_after: None }),
         (
         // cyberoam-2012 (block): (no subject known: bare key)
         //   SPKI SHA-256:        1af56c98ff043ef92bebff54cebb4dd67a25ba956c817f3e6dd3c1e52eb584c1
         //   certificate SHA-256: (no certificate known)
-        *b"\x1a\xf5\x6c\x98\xff\x04\x3e\xf9\x2b\xeb\xff\x54\xce\xbb\x4d\xd6\x7a\x25\xba\x95\x6c\x81\x7f\x3e\x6d\xd3\xc1\xe5\x2e\xb5\x84\xc1", BlockedSpki { action: Action::Block, incident: "cyberoam-2012", title: "Cyberoam DPI appliances shared CA key (2012)" }),
+        *b"\x1a\xf5\x6c\x98\xff\x04\x3e\xf9\x2b\xeb\xff\x54\xce\xbb\x4d\xd6\x7a\x25\xba\x95\x6c\x81\x7f\x3e\x6d\xd3\xc1\xe5\x2e\xb5\x84\xc1", BlockedSpki { action: Action::Block, incident: "cyberoam-2012", title: "Cyberoam DPI appliances shared CA key (2012)", distrust_after: None }),
         (
         // symantec-retired-intermediates (block): CN=Egypt Trust Class 3 Managed PKI SCO Administrator CA,OU=Terms of use at https://www.egypttrust.com/repository/rpa (c)08,OU=VeriSign Trust Network,O=Egypt Trust,C=EG
         //   SPKI SHA-256:        57809446eaf114843854fe636ed9bcb552e3c616663bc44cc95acf5650016d3e
         //   certificate SHA-256: 7abd72a323c9d179c722564f4e27a51dd4afd24006b38a40ce918b94960bcf18
-        *b"\x57\x80\x94\x46\xea\xf1\x14\x84\x38\x54\xfe\x63\x6e\xd9\xbc\xb5\x52\xe3\xc6\x16\x66\x3b\xc4\x4c\xc9\x5a\xcf\x56\x50\x01\x6d\x3e", BlockedSpki { action: Action::Block, incident: "symantec-retired-intermediates", title: "Symantec: retired Egypt Trust intermediates" }),
+        *b"\x57\x80\x94\x46\xea\xf1\x14\x84\x38\x54\xfe\x63\x6e\xd9\xbc\xb5\x52\xe3\xc6\x16\x66\x3b\xc4\x4c\xc9\x5a\xcf\x56\x50\x01\x6d\x3e", BlockedSpki { action: Action::Block, incident: "symantec-retired-intermediates", title: "Symantec: retired Egypt Trust intermediates", distrust_after: None }),
         (
         // trustcor-2022 (block): CN=TrustCor ECA-1,OU=TrustCor Certificate Authority,O=TrustCor Systems S. de R.L.,L=Panama City,ST=Panama,C=PA
         //   SPKI SHA-256:        7afe4b071a2f1f46f8ba944a26d584d5960b92fb48c3ba1b7cab84905f32aacd
         //   certificate SHA-256: 5a885db19c01d912c5759388938cafbbdf031ab2d48e91ee15589b42971d039c
-        *b"\x7a\xfe\x4b\x07\x1a\x2f\x1f\x46\xf8\xba\x94\x4a\x26\xd5\x84\xd5\x96\x0b\x92\xfb\x48\xc3\xba\x1b\x7c\xab\x84\x90\x5f\x32\xaa\xcd", BlockedSpki { action: Action::Block, incident: "trustcor-2022", title: "TrustCor roots distrusted (2022)" }),
+        *b"\x7a\xfe\x4b\x07\x1a\x2f\x1f\x46\xf8\xba\x94\x4a\x26\xd5\x84\xd5\x96\x0b\x92\xfb\x48\xc3\xba\x1b\x7c\xab\x84\x90\x5f\x32\xaa\xcd", BlockedSpki { action: Action::Block, incident: "trustcor-2022", title: "TrustCor roots distrusted (2022)", distrust_after: None }),
         (
         // hacking-team (block): (no subject known: bare key)
         //   SPKI SHA-256:        ea08c8d45d52ca593de524f0513ca6418da9859f7b08ef13ff9dd7bf612d6a37
         //   certificate SHA-256: (no certificate known)
-        *b"\xea\x08\xc8\xd4\x5d\x52\xca\x59\x3d\xe5\x24\xf0\x51\x3c\xa6\x41\x8d\xa9\x85\x9f\x7b\x08\xef\x13\xff\x9d\xd7\xbf\x61\x2d\x6a\x37", BlockedSpki { action: Action::Block, incident: "hacking-team", title: "Hacking Team keys" }),
+        *b"\xea\x08\xc8\xd4\x5d\x52\xca\x59\x3d\xe5\x24\xf0\x51\x3c\xa6\x41\x8d\xa9\x85\x9f\x7b\x08\xef\x13\xff\x9d\xd7\xbf\x61\x2d\x6a\x37", BlockedSpki { action: Action::Block, incident: "hacking-team", title: "Hacking Team keys", distrust_after: None }),
         (
         // hacking-team (block): (no subject known: bare key)
         //   SPKI SHA-256:        c4387d45364a313fbfe79812b35b815d42852ab03b06f11589638021c8f2cb44
         //   certificate SHA-256: (no certificate known)
-        *b"\xc4\x38\x7d\x45\x36\x4a\x31\x3f\xbf\xe7\x98\x12\xb3\x5b\x81\x5d\x42\x85\x2a\xb0\x3b\x06\xf1\x15\x89\x63\x80\x21\xc8\xf2\xcb\x44", BlockedSpki { action: Action::Block, incident: "hacking-team", title: "Hacking Team keys" }),
+        *b"\xc4\x38\x7d\x45\x36\x4a\x31\x3f\xbf\xe7\x98\x12\xb3\x5b\x81\x5d\x42\x85\x2a\xb0\x3b\x06\xf1\x15\x89\x63\x80\x21\xc8\xf2\xcb\x44", BlockedSpki { action: Action::Block, incident: "hacking-team", title: "Hacking Team keys", distrust_after: None }),
         (
         // togo-google-domains (block): CN=blogger.tg
         //   SPKI SHA-256:        d31ec39285b7a5319d0157db420ed87c743e333bbc77f8771f70464f436a6049
         //   certificate SHA-256: c71f33c36d8efeefbed9d44e85e21cfe96b36fb0e132c52dca2415868492bf8a
-        *b"\xd3\x1e\xc3\x92\x85\xb7\xa5\x31\x9d\x01\x57\xdb\x42\x0e\xd8\x7c\x74\x3e\x33\x3b\xbc\x77\xf8\x77\x1f\x70\x46\x4f\x43\x6a\x60\x49", BlockedSpki { action: Action::Block, incident: "togo-google-domains", title: "Unauthorized certificates for Google domains under .tg (2017, 2019)" }),
+        *b"\xd3\x1e\xc3\x92\x85\xb7\xa5\x31\x9d\x01\x57\xdb\x42\x0e\xd8\x7c\x74\x3e\x33\x3b\xbc\x77\xf8\x77\x1f\x70\x46\x4f\x43\x6a\x60\x49", BlockedSpki { action: Action::Block, incident: "togo-google-domains", title: "Unauthorized certificates for Google domains under .tg (2017, 2019)", distrust_after: None }),
         (
         // symantec-retired-intermediates (block): CN=Egypt Trust Class 3 Managed PKI Enterprise Administrator CA,OU=Terms of use at https://www.egypttrust.com/repository/rpa (c)08,OU=VeriSign Trust Network,O=Egypt Trust,C=EG
         //   SPKI SHA-256:        99ba4784f9b08512902eb0c3c86df0ec049eac9b65f77a9ba42be9d6ebce320f
         //   certificate SHA-256: 1f17f2cbb109f01c885c94d9e74a48625ae9659665d6d7e7bc5a10332976370f
-        *b"\x99\xba\x47\x84\xf9\xb0\x85\x12\x90\x2e\xb0\xc3\xc8\x6d\xf0\xec\x04\x9e\xac\x9b\x65\xf7\x7a\x9b\xa4\x2b\xe9\xd6\xeb\xce\x32\x0f", BlockedSpki { action: Action::Block, incident: "symantec-retired-intermediates", title: "Symantec: retired Egypt Trust intermediates" }),
+        *b"\x99\xba\x47\x84\xf9\xb0\x85\x12\x90\x2e\xb0\xc3\xc8\x6d\xf0\xec\x04\x9e\xac\x9b\x65\xf7\x7a\x9b\xa4\x2b\xe9\xd6\xeb\xce\x32\x0f", BlockedSpki { action: Action::Block, incident: "symantec-retired-intermediates", title: "Symantec: retired Egypt Trust intermediates", distrust_after: None }),
         (
         // camerfirma-2021 (block): CN=Global Chambersign Root,OU=http://www.chambersign.org,O=AC Camerfirma SA CIF A82743287,C=EU
         //   SPKI SHA-256:        4eada9b5311e718199d98ea82b95005cba93198ab1f97efcbe8dc6201628f8af
         //   certificate SHA-256: ef3cb417fc8ebf6f97876c9e4ece39de1ea5fe649141d1028b7d11c0b2298ced
-        *b"\x4e\xad\xa9\xb5\x31\x1e\x71\x81\x99\xd9\x8e\xa8\x2b\x95\x00\x5c\xba\x93\x19\x8a\xb1\xf9\x7e\xfc\xbe\x8d\xc6\x20\x16\x28\xf8\xaf", BlockedSpki { action: Action::Block, incident: "camerfirma-2021", title: "AC Camerfirma roots distrusted" }),
+        *b"\x4e\xad\xa9\xb5\x31\x1e\x71\x81\x99\xd9\x8e\xa8\x2b\x95\x00\x5c\xba\x93\x19\x8a\xb1\xf9\x7e\xfc\xbe\x8d\xc6\x20\x16\x28\xf8\xaf", BlockedSpki { action: Action::Block, incident: "camerfirma-2021", title: "AC Camerfirma roots distrusted", distrust_after: None }),
         (
         // diginotar-2011 (block): CN=DigiNotar PKIoverheid CA Organisatie - G2,O=DigiNotar B.V.,C=NL
         //   SPKI SHA-256:        7e7058ea35ad4359654159973f560187f16d19c514b939c5055672d1d2a518ac
         //   certificate SHA-256: b8686723e415534bc0dbd16326f9486f85b0b0799bf6639334e61daae67f36cd
-        *b"\x7e\x70\x58\xea\x35\xad\x43\x59\x65\x41\x59\x97\x3f\x56\x01\x87\xf1\x6d\x19\xc5\x14\xb9\x39\xc5\x05\x56\x72\xd1\xd2\xa5\x18\xac", BlockedSpki { action: Action::Block, incident: "diginotar-2011", title: "DigiNotar compromise (2011)" }),
+        *b"\x7e\x70\x58\xea\x35\xad\x43\x59\x65\x41\x59\x97\x3f\x56\x01\x87\xf1\x6d\x19\xc5\x14\xb9\x39\xc5\x05\x56\x72\xd1\xd2\xa5\x18\xac", BlockedSpki { action: Action::Block, incident: "diginotar-2011", title: "DigiNotar compromise (2011)", distrust_after: None }),
         (
         // diginotar-2011 (block): emailAddress=info@diginotar.nl,CN=DigiNotar Services 1024 CA,O=DigiNotar,C=NL
         //   SPKI SHA-256:        93ca2d436cae7f68d2b4256ca175c985ce39926dc9f7eeaeecf2f8970fb97802
         //   certificate SHA-256: 450f1b421bb05c8609854884559c323319619e8b06b001ea2dcbb74a23aa3be2
-        *b"\x93\xca\x2d\x43\x6c\xae\x7f\x68\xd2\xb4\x25\x6c\xa1\x75\xc9\x85\xce\x39\x92\x6d\xc9\xf7\xee\xae\xec\xf2\xf8\x97\x0f\xb9\x78\x02", BlockedSpki { action: Action::Block, incident: "diginotar-2011", title: "DigiNotar compromise (2011)" }),
+        *b"\x93\xca\x2d\x43\x6c\xae\x7f\x68\xd2\xb4\x25\x6c\xa1\x75\xc9\x85\xce\x39\x92\x6d\xc9\xf7\xee\xae\xec\xf2\xf8\x97\x0f\xb9\x78\x02", BlockedSpki { action: Action::Block, incident: "diginotar-2011", title: "DigiNotar compromise (2011)", distrust_after: None }),
         (
         // cloudflare-heartbleed-challenge-2014 (block): CN=cloudflarechallenge.com,OU=Free SSL,OU=Domain Control Validated
         //   SPKI SHA-256:        962e4b54bb98a7ee5d5feb9633f991d3c3300e9514dade7b0d4f828c794f8e87
         //   certificate SHA-256: e757fd60d8dd4c26f77aca6a87f63ea4d38d0b736c7f79b56cad932d4c400fb5
-        *b"\x96\x2e\x4b\x54\xbb\x98\xa7\xee\x5d\x5f\xeb\x96\x33\xf9\x91\xd3\xc3\x30\x0e\x95\x14\xda\xde\x7b\x0d\x4f\x82\x8c\x79\x4f\x8e\x87", BlockedSpki { action: Action::Block, incident: "cloudflare-heartbleed-challenge-2014", title: "CloudFlare Heartbleed challenge certificate (2014)" }),
+        *b"\x96\x2e\x4b\x54\xbb\x98\xa7\xee\x5d\x5f\xeb\x96\x33\xf9\x91\xd3\xc3\x30\x0e\x95\x14\xda\xde\x7b\x0d\x4f\x82\x8c\x79\x4f\x8e\x87", BlockedSpki { action: Action::Block, incident: "cloudflare-heartbleed-challenge-2014", title: "CloudFlare Heartbleed challenge certificate (2014)", distrust_after: None }),
         (
         // diginotar-2011 (block): emailAddress=info@diginotar.nl,CN=DigiNotar Cyber CA,O=DigiNotar,C=NL
         //   SPKI SHA-256:        d34b255b2fe7d1a09656cbab6409f73c796ec7d66af73653ecc39af978297310
         //   certificate SHA-256: 9ed8f9b0e8e42a1656b8e1dd18f42ba42dc06fe52686173ba2fc70e756f207dc
         //   certificate SHA-256: a686fee577c88ab664d0787ecdfff035f4806f3de418dc9e4d516324fff02083
         //   certificate SHA-256: fdedb5bdfcb67411513a61aee5cb5b5d7c52af06028efc996cc1b05b1d6cea2b
-        *b"\xd3\x4b\x25\x5b\x2f\xe7\xd1\xa0\x96\x56\xcb\xab\x64\x09\xf7\x3c\x79\x6e\xc7\xd6\x6a\xf7\x36\x53\xec\xc3\x9a\xf9\x78\x29\x73\x10", BlockedSpki { action: Action::Block, incident: "diginotar-2011", title: "DigiNotar compromise (2011)" }),
+        *b"\xd3\x4b\x25\x5b\x2f\xe7\xd1\xa0\x96\x56\xcb\xab\x64\x09\xf7\x3c\x79\x6e\xc7\xd6\x6a\xf7\x36\x53\xec\xc3\x9a\xf9\x78\x29\x73\x10", BlockedSpki { action: Action::Block, incident: "diginotar-2011", title: "DigiNotar compromise (2011)", distrust_after: None }),
         (
         // togo-google-domains (block): CN=googlemaps.tg
         //   SPKI SHA-256:        4cdb060f3cfe4c3d3f5e31c300fd68a91e0d1e5f46b64e4895f20e1b5cf8269f
         //   certificate SHA-256: fa5a828c9a7e732692682e60b14c634309cbb2bb79eb12aef44318d853ee97e3
-        *b"\x4c\xdb\x06\x0f\x3c\xfe\x4c\x3d\x3f\x5e\x31\xc3\x00\xfd\x68\xa9\x1e\x0d\x1e\x5f\x46\xb6\x4e\x48\x95\xf2\x0e\x1b\x5c\xf8\x26\x9f", BlockedSpki { action: Action::Block, incident: "togo-google-domains", title: "Unauthorized certificates for Google domains under .tg (2017, 2019)" }),
+        *b"\x4c\xdb\x06\x0f\x3c\xfe\x4c\x3d\x3f\x5e\x31\xc3\x00\xfd\x68\xa9\x1e\x0d\x1e\x5f\x46\xb6\x4e\x48\x95\xf2\x0e\x1b\x5c\xf8\x26\x9f", BlockedSpki { action: Action::Block, incident: "togo-google-domains", title: "Unauthorized certificates for Google domains under .tg (2017, 2019)", distrust_after: None }),
         (
         // google-com-bd-2018 (block): CN=google.com.bd
         //   SPKI SHA-256:        a0cf53f422651e39317ae31af64577be450fa376e289ed8342b7fc133c697419
         //   certificate SHA-256: 487afc8d0d411b2a05561a2a6f35918f4040e5570c4c73ee323cc50583bcfbb7
-        *b"\xa0\xcf\x53\xf4\x22\x65\x1e\x39\x31\x7a\xe3\x1a\xf6\x45\x77\xbe\x45\x0f\xa3\x76\xe2\x89\xed\x83\x42\xb7\xfc\x13\x3c\x69\x74\x19", BlockedSpki { action: Action::Block, incident: "google-com-bd-2018", title: "Unauthorized google.com.bd certificate (2018)" }),
+        *b"\xa0\xcf\x53\xf4\x22\x65\x1e\x39\x31\x7a\xe3\x1a\xf6\x45\x77\xbe\x45\x0f\xa3\x76\xe2\x89\xed\x83\x42\xb7\xfc\x13\x3c\x69\x74\x19", BlockedSpki { action: Action::Block, incident: "google-com-bd-2018", title: "Unauthorized google.com.bd certificate (2018)", distrust_after: None }),
         (
         // wosign-startcom-2016 (block): CN=schrauger.github.io
         //   SPKI SHA-256:        394cff589e689312cfc071ee0bc19fe4c606216ce543429de6db62e42dbb3bc1
         //   certificate SHA-256: cb954e9d80a3e520ac71f1a84511657f2f309d172d0bb55e0ec2c236e74ff4b4
-        *b"\x39\x4c\xff\x58\x9e\x68\x93\x12\xcf\xc0\x71\xee\x0b\xc1\x9f\xe4\xc6\x06\x21\x6c\xe5\x43\x42\x9d\xe6\xdb\x62\xe4\x2d\xbb\x3b\xc1", BlockedSpki { action: Action::Block, incident: "wosign-startcom-2016", title: "WoSign and StartCom distrusted (2016)" }),
+        *b"\x39\x4c\xff\x58\x9e\x68\x93\x12\xcf\xc0\x71\xee\x0b\xc1\x9f\xe4\xc6\x06\x21\x6c\xe5\x43\x42\x9d\xe6\xdb\x62\xe4\x2d\xbb\x3b\xc1", BlockedSpki { action: Action::Block, incident: "wosign-startcom-2016", title: "WoSign and StartCom distrusted (2016)", distrust_after: None }),
         (
         // cnnic-2015 (block): CN=MCSHOLDING TEST,O=MCSHOLDING,C=EG
         //   SPKI SHA-256:        04dde9aa9a79f61498682325fa0870276707fb9ca95384120b46893268494fc9
         //   certificate SHA-256: 2740d956b1127b791aa1b3cc644a4dbedba76186a23638b95102351a834ea861
-        *b"\x04\xdd\xe9\xaa\x9a\x79\xf6\x14\x98\x68\x23\x25\xfa\x08\x70\x27\x67\x07\xfb\x9c\xa9\x53\x84\x12\x0b\x46\x89\x32\x68\x49\x4f\xc9", BlockedSpki { action: Action::Block, incident: "cnnic-2015", title: "CNNIC: unauthorized MCS Holdings intermediate (2015)" }),
+        *b"\x04\xdd\xe9\xaa\x9a\x79\xf6\x14\x98\x68\x23\x25\xfa\x08\x70\x27\x67\x07\xfb\x9c\xa9\x53\x84\x12\x0b\x46\x89\x32\x68\x49\x4f\xc9", BlockedSpki { action: Action::Block, incident: "cnnic-2015", title: "CNNIC: unauthorized MCS Holdings intermediate (2015)", distrust_after: None }),
         (
         // symantec-retired-intermediates (block): CN=Egypt Trust Class 3 Managed PKI Operational Administrator CA,OU=Terms of use at https://www.egypttrust.com/repository/rpa (c)08,OU=VeriSign Trust Network,O=Egypt Trust,C=EG
         //   SPKI SHA-256:        e7b932ae7e9bdc701d771d6f39e8a653449eea43bdb47bd91022950d9179d87e
         //   certificate SHA-256: 3e26492e20b52de79e15766e6cb4251a1d566b0dbfb225aa7d08dda1dcebbf0a
-        *b"\xe7\xb9\x32\xae\x7e\x9b\xdc\x70\x1d\x77\x1d\x6f\x39\xe8\xa6\x53\x44\x9e\xea\x43\xbd\xb4\x7b\xd9\x10\x22\x95\x0d\x91\x79\xd8\x7e", BlockedSpki { action: Action::Block, incident: "symantec-retired-intermediates", title: "Symantec: retired Egypt Trust intermediates" }),
+        *b"\xe7\xb9\x32\xae\x7e\x9b\xdc\x70\x1d\x77\x1d\x6f\x39\xe8\xa6\x53\x44\x9e\xea\x43\xbd\xb4\x7b\xd9\x10\x22\x95\x0d\x91\x79\xd8\x7e", BlockedSpki { action: Action::Block, incident: "symantec-retired-intermediates", title: "Symantec: retired Egypt Trust intermediates", distrust_after: None }),
         (
         // diginotar-2011 (block): CN=DigiNotar PKIoverheid CA Overheid en Bedrijven,O=DigiNotar B.V.,C=NL
         //   SPKI SHA-256:        dd3eeb779bee07f9efdac382408b28d142fa842c78e8bc0e33348d57b92f0583
         //   certificate SHA-256: 3946901f46b0071e90d78279e82fababca177231a704be72c5b0e8918566ea66
-        *b"\xdd\x3e\xeb\x77\x9b\xee\x07\xf9\xef\xda\xc3\x82\x40\x8b\x28\xd1\x42\xfa\x84\x2c\x78\xe8\xbc\x0e\x33\x34\x8d\x57\xb9\x2f\x05\x83", BlockedSpki { action: Action::Block, incident: "diginotar-2011", title: "DigiNotar compromise (2011)" }),
+        *b"\xdd\x3e\xeb\x77\x9b\xee\x07\xf9\xef\xda\xc3\x82\x40\x8b\x28\xd1\x42\xfa\x84\x2c\x78\xe8\xbc\x0e\x33\x34\x8d\x57\xb9\x2f\x05\x83", BlockedSpki { action: Action::Block, incident: "diginotar-2011", title: "DigiNotar compromise (2011)", distrust_after: None }),
         (
         // wosign-startcom-2016 (block): CN=CA \E6\B2\83\E9\80\9A\E6\A0\B9\E8\AF\81\E4\B9\A6,O=WoSign CA Limited,C=CN
         //   SPKI SHA-256:        db15c0062b520f318a19dacfecd64f9e7a3fbe609fd586796f20ae028e8e3058
         //   certificate SHA-256: d6f034bd94aa233f0297eca4245b283973e447aa590f310c77f48fdf83112254
-        *b"\xdb\x15\xc0\x06\x2b\x52\x0f\x31\x8a\x19\xda\xcf\xec\xd6\x4f\x9e\x7a\x3f\xbe\x60\x9f\xd5\x86\x79\x6f\x20\xae\x02\x8e\x8e\x30\x58", BlockedSpki { action: Action::Block, incident: "wosign-startcom-2016", title: "WoSign and StartCom distrusted (2016)" }),
+        *b"\xdb\x15\xc0\x06\x2b\x52\x0f\x31\x8a\x19\xda\xcf\xec\xd6\x4f\x9e\x7a\x3f\xbe\x60\x9f\xd5\x86\x79\x6f\x20\xae\x02\x8e\x8e\x30\x58", BlockedSpki { action: Action::Block, incident: "wosign-startcom-2016", title: "WoSign and StartCom distrusted (2016)", distrust_after: None }),
         (
         // sennheiser-headsetup-2018 (block): emailAddress=support@senncom.com,CN=127.0.0.1,OU=R&D,O=Sennheiser Communications A/S,L=industriparken 27\, 2750 Ballerup,ST=Denmark,C=DK
         //   SPKI SHA-256:        8f591f7aa4dc3efe9490c38a4692c9011ed128f1de595569406d77b6fa1f6b4c
         //   certificate SHA-256: ddd8ab9178c99cbd9685ea4ae66dc28bfdc9a5a8a166f7f69ad0b5042ad6eb28
-        *b"\x8f\x59\x1f\x7a\xa4\xdc\x3e\xfe\x94\x90\xc3\x8a\x46\x92\xc9\x01\x1e\xd1\x28\xf1\xde\x59\x55\x69\x40\x6d\x77\xb6\xfa\x1f\x6b\x4c", BlockedSpki { action: Action::Block, incident: "sennheiser-headsetup-2018", title: "Sennheiser HeadSetup root certificates (2018)" }),
+        *b"\x8f\x59\x1f\x7a\xa4\xdc\x3e\xfe\x94\x90\xc3\x8a\x46\x92\xc9\x01\x1e\xd1\x28\xf1\xde\x59\x55\x69\x40\x6d\x77\xb6\xfa\x1f\x6b\x4c", BlockedSpki { action: Action::Block, incident: "sennheiser-headsetup-2018", title: "Sennheiser HeadSetup root certificates (2018)", distrust_after: None }),
         (
         // trustcor-2022 (block): CN=TrustCor RootCert CA-2,OU=TrustCor Certificate Authority,O=TrustCor Systems S. de R.L.,L=Panama City,ST=Panama,C=PA
         //   SPKI SHA-256:        c63d68c648a18b77641c427a669d61c9768a55f4fcd0322eac96c57700299cf1
         //   certificate SHA-256: 0753e940378c1bd5e3836e395daea5cb839e5046f1bd0eae1951cf10fec7c965
-        *b"\xc6\x3d\x68\xc6\x48\xa1\x8b\x77\x64\x1c\x42\x7a\x66\x9d\x61\xc9\x76\x8a\x55\xf4\xfc\xd0\x32\x2e\xac\x96\xc5\x77\x00\x29\x9c\xf1", BlockedSpki { action: Action::Block, incident: "trustcor-2022", title: "TrustCor roots distrusted (2022)" }),
+        *b"\xc6\x3d\x68\xc6\x48\xa1\x8b\x77\x64\x1c\x42\x7a\x66\x9d\x61\xc9\x76\x8a\x55\xf4\xfc\xd0\x32\x2e\xac\x96\xc5\x77\x00\x29\x9c\xf1", BlockedSpki { action: Action::Block, incident: "trustcor-2022", title: "TrustCor roots distrusted (2022)", distrust_after: None }),
         (
         // comodo-2011 (block): CN=login.skype.com,OU=PlatinumSSL,OU=Hosted by GTI Group Corporation,OU=Tech Dept.,O=Google Ltd.,street=Sea Village 10,L=English,ST=Florida,postalCode=38477,C=US
         //   SPKI SHA-256:        12132360a33bfdc6c3bf7b7fab26a1684874e72c1263c1f5de565bb49ef03753
         //   certificate SHA-256: ead610e6e90b439f2ecb51628b0932620f6ef340bd843fca38d3181b8f4ba197
-        *b"\x12\x13\x23\x60\xa3\x3b\xfd\xc6\xc3\xbf\x7b\x7f\xab\x26\xa1\x68\x48\x74\xe7\x2c\x12\x63\xc1\xf5\xde\x56\x5b\xb4\x9e\xf0\x37\x53", BlockedSpki { action: Action::Block, incident: "comodo-2011", title: "Comodo registration authority compromise (2011)" }),
+        *b"\x12\x13\x23\x60\xa3\x3b\xfd\xc6\xc3\xbf\x7b\x7f\xab\x26\xa1\x68\x48\x74\xe7\x2c\x12\x63\xc1\xf5\xde\x56\x5b\xb4\x9e\xf0\x37\x53", BlockedSpki { action: Action::Block, incident: "comodo-2011", title: "Comodo registration authority compromise (2011)", distrust_after: None }),
         (
         // diginotar-2011 (block): emailAddress=info@diginotar.nl,CN=DigiNotar Root CA,O=DigiNotar,C=NL
         //   SPKI SHA-256:        a903af8c07bb91b0d9e3f3a30c6d53339fc5bd47e5d6bdb476598860c068a024
         //   certificate SHA-256: 0d136e439f0ab6e97f3a02a540da9f0641aa554e1d66ea51ae2920d51b2f7217
         //   certificate SHA-256: 4fee0163686ecbd65db968e7494f55d84b25486d438e9de558d629d28cd4d176
         //   certificate SHA-256: 8a1bd21661c60015065212cc98b1abb50dfd14c872a208e66bae890f25c448af
-        *b"\xa9\x03\xaf\x8c\x07\xbb\x91\xb0\xd9\xe3\xf3\xa3\x0c\x6d\x53\x33\x9f\xc5\xbd\x47\xe5\xd6\xbd\xb4\x76\x59\x88\x60\xc0\x68\xa0\x24", BlockedSpki { action: Action::Block, incident: "diginotar-2011", title: "DigiNotar compromise (2011)" }),
+        *b"\xa9\x03\xaf\x8c\x07\xbb\x91\xb0\xd9\xe3\xf3\xa3\x0c\x6d\x53\x33\x9f\xc5\xbd\x47\xe5\xd6\xbd\xb4\x76\x59\x88\x60\xc0\x68\xa0\x24", BlockedSpki { action: Action::Block, incident: "diginotar-2011", title: "DigiNotar compromise (2011)", distrust_after: None }),
         (
         // wosign-startcom-2016 (block): CN=med.ucf.edu
         //   SPKI SHA-256:        36ea96128c89839fb621f8ad0e1ee0b9c2206f62ab7b4da2c6765893c9b7ced2
         //   certificate SHA-256: 4aefc3d39ef59e4d4b0304b20f53a8af2efb69edece66def74494abfc10a2d66
-        *b"\x36\xea\x96\x12\x8c\x89\x83\x9f\xb6\x21\xf8\xad\x0e\x1e\xe0\xb9\xc2\x20\x6f\x62\xab\x7b\x4d\xa2\xc6\x76\x58\x93\xc9\xb7\xce\xd2", BlockedSpki { action: Action::Block, incident: "wosign-startcom-2016", title: "WoSign and StartCom distrusted (2016)" }),
+        *b"\x36\xea\x96\x12\x8c\x89\x83\x9f\xb6\x21\xf8\xad\x0e\x1e\xe0\xb9\xc2\x20\x6f\x62\xab\x7b\x4d\xa2\xc6\x76\x58\x93\xc9\xb7\xce\xd2", BlockedSpki { action: Action::Block, incident: "wosign-startcom-2016", title: "WoSign and StartCom distrusted (2016)", distrust_after: None }),
         (
         // badssl-known-interception (known-interception): CN=known-interception.badssl.com,O=Lucas Garron Torres,L=Walnut Creek,ST=California,C=US
         //   SPKI SHA-256:        a4e9af01416e3a029b5d35e5b119de00cfe156c5cf95fc823cf6d05e3c1a8237
         //   certificate SHA-256: 143315c857a9386973ed16840899c3f96b894a7a612c444efb691f14b0dedd87
-        *b"\xa4\xe9\xaf\x01\x41\x6e\x3a\x02\x9b\x5d\x35\xe5\xb1\x19\xde\x00\xcf\xe1\x56\xc5\xcf\x95\xfc\x82\x3c\xf6\xd0\x5e\x3c\x1a\x82\x37", BlockedSpki { action: Action::KnownInterception, incident: "badssl-known-interception", title: "badssl.com test: known interception certificate" }),
+        *b"\xa4\xe9\xaf\x01\x41\x6e\x3a\x02\x9b\x5d\x35\xe5\xb1\x19\xde\x00\xcf\xe1\x56\xc5\xcf\x95\xfc\x82\x3c\xf6\xd0\x5e\x3c\x1a\x82\x37", BlockedSpki { action: Action::KnownInterception, incident: "badssl-known-interception", title: "badssl.com test: known interception certificate", distrust_after: None }),
         (
         // kazakhstan-isca-blocked-interception (blocked-interception): CN=Information Security Certification Authority,O=ISCA,L=Nur-Sultan,ST=Nur-Sultan,C=KZ
         //   SPKI SHA-256:        c56217b7a828c7341c0ae7a590d8790d4def536652e60ae5b8bdfa26978fe09c
         //   certificate SHA-256: 0230a604d99220e5612ee7862ab9f7a6e18e4f1ac4c9e27075788cc5220169ab
-        *b"\xc5\x62\x17\xb7\xa8\x28\xc7\x34\x1c\x0a\xe7\xa5\x90\xd8\x79\x0d\x4d\xef\x53\x66\x52\xe6\x0a\xe5\xb8\xbd\xfa\x26\x97\x8f\xe0\x9c", BlockedSpki { action: Action::BlockedInterception, incident: "kazakhstan-isca-blocked-interception", title: "Kazakhstan: ISCA interception roots (2020-2021)" }),
+        *b"\xc5\x62\x17\xb7\xa8\x28\xc7\x34\x1c\x0a\xe7\xa5\x90\xd8\x79\x0d\x4d\xef\x53\x66\x52\xe6\x0a\xe5\xb8\xbd\xfa\x26\x97\x8f\xe0\x9c", BlockedSpki { action: Action::BlockedInterception, incident: "kazakhstan-isca-blocked-interception", title: "Kazakhstan: ISCA interception roots (2020-2021)", distrust_after: None }),
         (
         // kazakhstan-isca-blocked-interception (blocked-interception): C=KZ,O=ISCA,CN=Information Security Certification Authority
         //   SPKI SHA-256:        8928c59398b0f171c0f96fdae6ab8dd0f48ee06d174da10c404ac00143c7a749
         //   certificate SHA-256: 89107c8e50e029b7b5f4ff0ccd2956bcc9d0c8ba2bfb6a58374ed63a6b034a30
-        *b"\x89\x28\xc5\x93\x98\xb0\xf1\x71\xc0\xf9\x6f\xda\xe6\xab\x8d\xd0\xf4\x8e\xe0\x6d\x17\x4d\xa1\x0c\x40\x4a\xc0\x01\x43\xc7\xa7\x49", BlockedSpki { action: Action::BlockedInterception, incident: "kazakhstan-isca-blocked-interception", title: "Kazakhstan: ISCA interception roots (2020-2021)" }),
+        *b"\x89\x28\xc5\x93\x98\xb0\xf1\x71\xc0\xf9\x6f\xda\xe6\xab\x8d\xd0\xf4\x8e\xe0\x6d\x17\x4d\xa1\x0c\x40\x4a\xc0\x01\x43\xc7\xa7\x49", BlockedSpki { action: Action::BlockedInterception, incident: "kazakhstan-isca-blocked-interception", title: "Kazakhstan: ISCA interception roots (2020-2021)", distrust_after: None }),
         (
         // comodo-2011 (block): CN=mail.google.com,OU=PlatinumSSL,OU=Hosted by GTI Group Corporation,OU=Tech Dept.,O=Google Ltd.,street=Sea Village 10,L=English,ST=Florida,postalCode=38477,C=US
         //   SPKI SHA-256:        c601234e2b9325dc92e3eabac19600b0b49947d4d04d8c99d32127493ea028f8
         //   certificate SHA-256: 8290cc3fc1c3aac3239782c141ace8f88aeef4e9576a43d01867cf19d025be66
         //   certificate SHA-256: 9532e8b504964331c271f3f5f10070131a08bf8ba438978ce394c34feeae246f
-        *b"\xc6\x01\x23\x4e\x2b\x93\x25\xdc\x92\xe3\xea\xba\xc1\x96\x00\xb0\xb4\x99\x47\xd4\xd0\x4d\x8c\x99\xd3\x21\x27\x49\x3e\xa0\x28\xf8", BlockedSpki { action: Action::Block, incident: "comodo-2011", title: "Comodo registration authority compromise (2011)" }),
+        *b"\xc6\x01\x23\x4e\x2b\x93\x25\xdc\x92\xe3\xea\xba\xc1\x96\x00\xb0\xb4\x99\x47\xd4\xd0\x4d\x8c\x99\xd3\x21\x27\x49\x3e\xa0\x28\xf8", BlockedSpki { action: Action::Block, incident: "comodo-2011", title: "Comodo registration authority compromise (2011)", distrust_after: None }),
         (
         // camerfirma-2021 (block): CN=CHAMBERS OF COMMERCE ROOT - 2016,O=AC CAMERFIRMA S.A.,organizationIdentifier=VATES-A82743287,serialNumber=A82743287,OU=CHAMBERS OF COMMERCE ROOT - 2016,OU=see current address at www.camerfirma.com/address,L=MADRID,ST=MADRID,C=ES
         //   SPKI SHA-256:        b89bcbb8acd474c1bea7dad65037f48dcecc9dfaa0612c3c2445956419df32fe
         //   certificate SHA-256: 04f1bec36951bc1454a904ce32890c5da3cde1356b7900f6e62dfa2041ebad51
-        *b"\xb8\x9b\xcb\xb8\xac\xd4\x74\xc1\xbe\xa7\xda\xd6\x50\x37\xf4\x8d\xce\xcc\x9d\xfa\xa0\x61\x2c\x3c\x24\x45\x95\x64\x19\xdf\x32\xfe", BlockedSpki { action: Action::Block, incident: "camerfirma-2021", title: "AC Camerfirma roots distrusted" }),
+        *b"\xb8\x9b\xcb\xb8\xac\xd4\x74\xc1\xbe\xa7\xda\xd6\x50\x37\xf4\x8d\xce\xcc\x9d\xfa\xa0\x61\x2c\x3c\x24\x45\x95\x64\x19\xdf\x32\xfe", BlockedSpki { action: Action::Block, incident: "camerfirma-2021", title: "AC Camerfirma roots distrusted", distrust_after: None }),
         (
         // darkmatter (block): CN=DarkMatter High Assurance CA,O=DarkMatter LLC,C=AE
         //   SPKI SHA-256:        781a4cf2e92452f3ee01d0c381a4214f3904165c390adbd61fcd11244e09b2dc
         //   certificate SHA-256: 3ae699d94e8febdacb86d4f90d40903333478e65e0655c432451197e33fa07f2
-        *b"\x78\x1a\x4c\xf2\xe9\x24\x52\xf3\xee\x01\xd0\xc3\x81\xa4\x21\x4f\x39\x04\x16\x5c\x39\x0a\xdb\xd6\x1f\xcd\x11\x24\x4e\x09\xb2\xdc", BlockedSpki { action: Action::Block, incident: "darkmatter", title: "DarkMatter intermediate CAs" }),
+        *b"\x78\x1a\x4c\xf2\xe9\x24\x52\xf3\xee\x01\xd0\xc3\x81\xa4\x21\x4f\x39\x04\x16\x5c\x39\x0a\xdb\xd6\x1f\xcd\x11\x24\x4e\x09\xb2\xdc", BlockedSpki { action: Action::Block, incident: "darkmatter", title: "DarkMatter intermediate CAs", distrust_after: None }),
         (
         // comodo-2011 (block): CN=login.yahoo.com,OU=PlatinumSSL,OU=Hosted by GTI Group Corporation,OU=Tech Dept.,O=Google Ltd.,street=Sea Village 10,L=English,ST=Florida,postalCode=38477,C=US
         //   SPKI SHA-256:        5e53f26467f894fde53b3fa406a440cbb3b076bb5b758fe4834ad66500208907
         //   certificate SHA-256: 79f69a47cfd6c4b4ceae8030d04b49f6171d3b5d6c812f58d040e586f1cb3f14
         //   certificate SHA-256: 933f7d8cda9f0d7c8bfd3c22bf4653f4161fd38ccdcf66b22e95a2f49c2650f8
         //   certificate SHA-256: f8a5ff189fedbfe34e21103389a68340174439ad12974a4e8d4d784d1f3a0faa
-        *b"\x5e\x53\xf2\x64\x67\xf8\x94\xfd\xe5\x3b\x3f\xa4\x06\xa4\x40\xcb\xb3\xb0\x76\xbb\x5b\x75\x8f\xe4\x83\x4a\xd6\x65\x00\x20\x89\x07", BlockedSpki { action: Action::Block, incident: "comodo-2011", title: "Comodo registration authority compromise (2011)" }),
+        *b"\x5e\x53\xf2\x64\x67\xf8\x94\xfd\xe5\x3b\x3f\xa4\x06\xa4\x40\xcb\xb3\xb0\x76\xbb\x5b\x75\x8f\xe4\x83\x4a\xd6\x65\x00\x20\x89\x07", BlockedSpki { action: Action::Block, incident: "comodo-2011", title: "Comodo registration authority compromise (2011)", distrust_after: None }),
         (
         // jcsi-lost-intermediate (block): CN=SecureSign Public CA11,O=Japan Certification Services\, Inc.,C=JP
         //   SPKI SHA-256:        30efe41382476c3380f02f7e23e66ba2f867b059ee1ea68796b441b85b5d1256
         //   certificate SHA-256: d0d672c2547d574ae055d9e78a993ddbcc74044c4253fbfaca573a67d368e1db
-        *b"\x30\xef\xe4\x13\x82\x47\x6c\x33\x80\xf0\x2f\x7e\x23\xe6\x6b\xa2\xf8\x67\xb0\x59\xee\x1e\xa6\x87\x96\xb4\x41\xb8\x5b\x5d\x12\x56", BlockedSpki { action: Action::Block, incident: "jcsi-lost-intermediate", title: "Japan Certification Services: unaccounted-for intermediate" }),
+        *b"\x30\xef\xe4\x13\x82\x47\x6c\x33\x80\xf0\x2f\x7e\x23\xe6\x6b\xa2\xf8\x67\xb0\x59\xee\x1e\xa6\x87\x96\xb4\x41\xb8\x5b\x5d\x12\x56", BlockedSpki { action: Action::Block, incident: "jcsi-lost-intermediate", title: "Japan Certification Services: unaccounted-for intermediate", distrust_after: None }),
         (
         // wosign-startcom-2016 (block): CN=Certification Authority of WoSign G2,O=WoSign CA Limited,C=CN
         //   SPKI SHA-256:        381a3fc7a8b082fa28613a4d07f2c7553f4e1918ee07caa9e8b7cede5a9ca06a
         //   certificate SHA-256: d487a56f83b07482e85e963394c1ecc2c9e51d0903ee946b02c301581ed99e16
-        *b"\x38\x1a\x3f\xc7\xa8\xb0\x82\xfa\x28\x61\x3a\x4d\x07\xf2\xc7\x55\x3f\x4e\x19\x18\xee\x07\xca\xa9\xe8\xb7\xce\xde\x5a\x9c\xa0\x6a", BlockedSpki { action: Action::Block, incident: "wosign-startcom-2016", title: "WoSign and StartCom distrusted (2016)" }),
+        *b"\x38\x1a\x3f\xc7\xa8\xb0\x82\xfa\x28\x61\x3a\x4d\x07\xf2\xc7\x55\x3f\x4e\x19\x18\xee\x07\xca\xa9\xe8\xb7\xce\xde\x5a\x9c\xa0\x6a", BlockedSpki { action: Action::Block, incident: "wosign-startcom-2016", title: "WoSign and StartCom distrusted (2016)", distrust_after: None }),
         (
         // cnnic-2015 (block): CN=China Internet Network Information Center EV Certificates Root,O=China Internet Network Information Center,C=CN
         //   SPKI SHA-256:        9dd55fc573f546cb6a3831d1112d8710a6f4f82dc87f5fae9d3a1a028dd36e4b
         //   certificate SHA-256: 1c01c6f4dbb2fefc22558b2bca32563f49844acfc32b7be4b0ff599f9e8c7af7
-        *b"\x9d\xd5\x5f\xc5\x73\xf5\x46\xcb\x6a\x38\x31\xd1\x11\x2d\x87\x10\xa6\xf4\xf8\x2d\xc8\x7f\x5f\xae\x9d\x3a\x1a\x02\x8d\xd3\x6e\x4b", BlockedSpki { action: Action::Block, incident: "cnnic-2015", title: "CNNIC: unauthorized MCS Holdings intermediate (2015)" }),
+        *b"\x9d\xd5\x5f\xc5\x73\xf5\x46\xcb\x6a\x38\x31\xd1\x11\x2d\x87\x10\xa6\xf4\xf8\x2d\xc8\x7f\x5f\xae\x9d\x3a\x1a\x02\x8d\xd3\x6e\x4b", BlockedSpki { action: Action::Block, incident: "cnnic-2015", title: "CNNIC: unauthorized MCS Holdings intermediate (2015)", distrust_after: None }),
         (
         // trustwave-2012 (block): (no subject known: bare key)
         //   SPKI SHA-256:        32ecc96f912f96d889e73088cd031c7ded2c651c805016157a23b6f32f798a3b
         //   certificate SHA-256: (no certificate known)
-        *b"\x32\xec\xc9\x6f\x91\x2f\x96\xd8\x89\xe7\x30\x88\xcd\x03\x1c\x7d\xed\x2c\x65\x1c\x80\x50\x16\x15\x7a\x23\xb6\xf3\x2f\x79\x8a\x3b", BlockedSpki { action: Action::Block, incident: "trustwave-2012", title: "Trustwave subordinate CA for enterprise interception (2012)" }),
+        *b"\x32\xec\xc9\x6f\x91\x2f\x96\xd8\x89\xe7\x30\x88\xcd\x03\x1c\x7d\xed\x2c\x65\x1c\x80\x50\x16\x15\x7a\x23\xb6\xf3\x2f\x79\x8a\x3b", BlockedSpki { action: Action::Block, incident: "trustwave-2012", title: "Trustwave subordinate CA for enterprise interception (2012)", distrust_after: None }),
         (
         // diginotar-2011 (block): CN=DigiNotar PKIoverheid CA Overheid,O=DigiNotar B.V.,C=NL
         //   SPKI SHA-256:        f034f642ca1d9e88e9efeafcb15c7c937aa19e04b080f27335e1da70d1ca1201
         //   certificate SHA-256: 31c8fd37db9b56e708b03d1f01848b068c6da66f36fb5d82c008c6040fa3e133
-        *b"\xf0\x34\xf6\x42\xca\x1d\x9e\x88\xe9\xef\xea\xfc\xb1\x5c\x7c\x93\x7a\xa1\x9e\x04\xb0\x80\xf2\x73\x35\xe1\xda\x70\xd1\xca\x12\x01", BlockedSpki { action: Action::Block, incident: "diginotar-2011", title: "DigiNotar compromise (2011)" }),
+        *b"\xf0\x34\xf6\x42\xca\x1d\x9e\x88\xe9\xef\xea\xfc\xb1\x5c\x7c\x93\x7a\xa1\x9e\x04\xb0\x80\xf2\x73\x35\xe1\xda\x70\xd1\xca\x12\x01", BlockedSpki { action: Action::Block, incident: "diginotar-2011", title: "DigiNotar compromise (2011)", distrust_after: None }),
         (
         // darkmatter (block): CN=DarkMatter Assured CA,O=DarkMatter LLC,C=AE
         //   SPKI SHA-256:        c0ed205346bbbde06eb560f5cee02a3634e2474a7e76cf8fbef563bb117dd0e3
         //   certificate SHA-256: d8888f4a84f74c974dffb573a1bf5bbbacd1713b905096f8eb015062bf396c4d
-        *b"\xc0\xed\x20\x53\x46\xbb\xbd\xe0\x6e\xb5\x60\xf5\xce\xe0\x2a\x36\x34\xe2\x47\x4a\x7e\x76\xcf\x8f\xbe\xf5\x63\xbb\x11\x7d\xd0\xe3", BlockedSpki { action: Action::Block, incident: "darkmatter", title: "DarkMatter intermediate CAs" }),
+        *b"\xc0\xed\x20\x53\x46\xbb\xbd\xe0\x6e\xb5\x60\xf5\xce\xe0\x2a\x36\x34\xe2\x47\x4a\x7e\x76\xcf\x8f\xbe\xf5\x63\xbb\x11\x7d\xd0\xe3", BlockedSpki { action: Action::Block, incident: "darkmatter", title: "DarkMatter intermediate CAs", distrust_after: None }),
         (
         // comodo-2011 (block): CN=addons.mozilla.org,OU=PlatinumSSL,OU=Hosted by GTI Group Corporation,OU=Tech Dept.,O=Google Ltd.,street=Sea Village 10,L=English,ST=Florida,postalCode=38477,C=US
         //   SPKI SHA-256:        127da27a9e45f082280b31bf1e561520389f96659093b2697c40fe8600236c8c
         //   certificate SHA-256: 4bf6bb839b03b72839329b4ea70bb1b2f0d07e014d9d24aa9cc596114702bee3
-        *b"\x12\x7d\xa2\x7a\x9e\x45\xf0\x82\x28\x0b\x31\xbf\x1e\x56\x15\x20\x38\x9f\x96\x65\x90\x93\xb2\x69\x7c\x40\xfe\x86\x00\x23\x6c\x8c", BlockedSpki { action: Action::Block, incident: "comodo-2011", title: "Comodo registration authority compromise (2011)" }),
+        *b"\x12\x7d\xa2\x7a\x9e\x45\xf0\x82\x28\x0b\x31\xbf\x1e\x56\x15\x20\x38\x9f\x96\x65\x90\x93\xb2\x69\x7c\x40\xfe\x86\x00\x23\x6c\x8c", BlockedSpki { action: Action::Block, incident: "comodo-2011", title: "Comodo registration authority compromise (2011)", distrust_after: None }),
         (
         // wosign-startcom-2016 (block): CN=Class 1 Primary CA,O=Certplus,C=FR
         //   SPKI SHA-256:        9d98a1fb60538c4cc4857ff1a8c8034faf6fc592093f619994b2c813d250b864
         //   certificate SHA-256: 7d8ce822222b90c0b14342c7a8145d1f24351f4d1a1fe0edfd312ee73fb00149
-        *b"\x9d\x98\xa1\xfb\x60\x53\x8c\x4c\xc4\x85\x7f\xf1\xa8\xc8\x03\x4f\xaf\x6f\xc5\x92\x09\x3f\x61\x99\x94\xb2\xc8\x13\xd2\x50\xb8\x64", BlockedSpki { action: Action::Block, incident: "wosign-startcom-2016", title: "WoSign and StartCom distrusted (2016)" }),
+        *b"\x9d\x98\xa1\xfb\x60\x53\x8c\x4c\xc4\x85\x7f\xf1\xa8\xc8\x03\x4f\xaf\x6f\xc5\x92\x09\x3f\x61\x99\x94\xb2\xc8\x13\xd2\x50\xb8\x64", BlockedSpki { action: Action::Block, incident: "wosign-startcom-2016", title: "WoSign and StartCom distrusted (2016)", distrust_after: None }),
         (
         // grc-revoked-test (block): CN=revoked.grc.com,OU=Web Services,O=Gibson Research Corporation,L=Laguna Niguel,ST=California,C=US
         //   SPKI SHA-256:        c8fddc75cb1bdbb58c07b4ea847287f626659dd66bc10a26add9b575b3a0a38d
         //   certificate SHA-256: 53d48e7b8869a3314f213fd2e0178219ca09022dbe50053bf6f76fccd61e8112
-        *b"\xc8\xfd\xdc\x75\xcb\x1b\xdb\xb5\x8c\x07\xb4\xea\x84\x72\x87\xf6\x26\x65\x9d\xd6\x6b\xc1\x0a\x26\xad\xd9\xb5\x75\xb3\xa0\xa3\x8d", BlockedSpki { action: Action::Block, incident: "grc-revoked-test", title: "GRC revocation test certificate" }),
+        *b"\xc8\xfd\xdc\x75\xcb\x1b\xdb\xb5\x8c\x07\xb4\xea\x84\x72\x87\xf6\x26\x65\x9d\xd6\x6b\xc1\x0a\x26\xad\xd9\xb5\x75\xb3\xa0\xa3\x8d", BlockedSpki { action: Action::Block, incident: "grc-revoked-test", title: "GRC revocation test certificate", distrust_after: None }),
         (
         // togo-google-domains (block): CN=youtube.tg
         //   SPKI SHA-256:        383e0e137c37bfb9db29f9a8e45e9ff8dd4c30e440fec2acd3dba7b6c720b993
         //   certificate SHA-256: 0ef7c54a3af101a2cfedb0c9f36fe8214d51a504fdc2ad1e243019cefd7d03c2
-        *b"\x38\x3e\x0e\x13\x7c\x37\xbf\xb9\xdb\x29\xf9\xa8\xe4\x5e\x9f\xf8\xdd\x4c\x30\xe4\x40\xfe\xc2\xac\xd3\xdb\xa7\xb6\xc7\x20\xb9\x93", BlockedSpki { action: Action::Block, incident: "togo-google-domains", title: "Unauthorized certificates for Google domains under .tg (2017, 2019)" }),
+        *b"\x38\x3e\x0e\x13\x7c\x37\xbf\xb9\xdb\x29\xf9\xa8\xe4\x5e\x9f\xf8\xdd\x4c\x30\xe4\x40\xfe\xc2\xac\xd3\xdb\xa7\xb6\xc7\x20\xb9\x93", BlockedSpki { action: Action::Block, incident: "togo-google-domains", title: "Unauthorized certificates for Google domains under .tg (2017, 2019)", distrust_after: None }),
         (
         // microsoft-dynamics-365-2017 (block): CN=*.operations.dynamics.com,OU=Microsoft Corporation,O=Microsoft Corporation,L=Redmond,ST=WA,C=US
         //   SPKI SHA-256:        7cd295b75544808abd9409466f0837c5aadc02e33b6150c6644de0a09659f23c
         //   certificate SHA-256: c43807a64c51a3fbde5421011698013d8b46f4e315c46186dc23aea2670cd34f
-        *b"\x7c\xd2\x95\xb7\x55\x44\x80\x8a\xbd\x94\x09\x46\x6f\x08\x37\xc5\xaa\xdc\x02\xe3\x3b\x61\x50\xc6\x64\x4d\xe0\xa0\x96\x59\xf2\x3c", BlockedSpki { action: Action::Block, incident: "microsoft-dynamics-365-2017", title: "Microsoft Dynamics 365 wildcard certificate keys (2017)" }),
+        *b"\x7c\xd2\x95\xb7\x55\x44\x80\x8a\xbd\x94\x09\x46\x6f\x08\x37\xc5\xaa\xdc\x02\xe3\x3b\x61\x50\xc6\x64\x4d\xe0\xa0\x96\x59\xf2\x3c", BlockedSpki { action: Action::Block, incident: "microsoft-dynamics-365-2017", title: "Microsoft Dynamics 365 wildcard certificate keys (2017)", distrust_after: None }),
         (
         // digicert-retired-intermediates (block): CN=Certipost E-Trust Primary Normalised CA,O=Certipost s.a./n.v.,C=BE
         //   SPKI SHA-256:        b3182e289ae34ddf2be643ab79c244301605fa0f1eaae6d10fb929600af84df0
         //   certificate SHA-256: b8c1b957c077ea76e00b0f45bff5ae3acb696f221d2e062164fe37125e5a8d25
-        *b"\xb3\x18\x2e\x28\x9a\xe3\x4d\xdf\x2b\xe6\x43\xab\x79\xc2\x44\x30\x16\x05\xfa\x0f\x1e\xaa\xe6\xd1\x0f\xb9\x29\x60\x0a\xf8\x4d\xf0", BlockedSpki { action: Action::Block, incident: "digicert-retired-intermediates", title: "DigiCert: retired Baltimore CyberTrust intermediates" }),
+        *b"\xb3\x18\x2e\x28\x9a\xe3\x4d\xdf\x2b\xe6\x43\xab\x79\xc2\x44\x30\x16\x05\xfa\x0f\x1e\xaa\xe6\xd1\x0f\xb9\x29\x60\x0a\xf8\x4d\xf0", BlockedSpki { action: Action::Block, incident: "digicert-retired-intermediates", title: "DigiCert: retired Baltimore CyberTrust intermediates", distrust_after: None }),
         (
         // live-fi-2015 (block): CN=www.live.fi,OU=Free SSL,OU=Domain Control Validated
         //   SPKI SHA-256:        de8f05074ec0318e7e7e8d3190dae8b00894f0e8dddfd3913d01759b4f79b05d
         //   certificate SHA-256: c67d722c1495be02cbf9ef1159f5ca4aa782dc832dc6aa60c9aa076a0ad1e69d
-        *b"\xde\x8f\x05\x07\x4e\xc0\x31\x8e\x7e\x7e\x8d\x31\x90\xda\xe8\xb0\x08\x94\xf0\xe8\xdd\xdf\xd3\x91\x3d\x01\x75\x9b\x4f\x79\xb0\x5d", BlockedSpki { action: Action::Block, incident: "live-fi-2015", title: "live.fi certificate obtained through a reserved email address (2015)" }),
+        *b"\xde\x8f\x05\x07\x4e\xc0\x31\x8e\x7e\x7e\x8d\x31\x90\xda\xe8\xb0\x08\x94\xf0\xe8\xdd\xdf\xd3\x91\x3d\x01\x75\x9b\x4f\x79\xb0\x5d", BlockedSpki { action: Action::Block, incident: "live-fi-2015", title: "live.fi certificate obtained through a reserved email address (2015)", distrust_after: None }),
         (
         // india-cca-nic-2014 (block): ST=Delhi,emailAddress=support@camail.nic.in,L=New Delhi,CN=NIC Certifying Authority,OU=NICCA,O=National Informatics Centre,C=IN
         //   SPKI SHA-256:        e6e136c86154f32c3e49f47cfc6b338ff2dc61ce14fc7589b3b56a1450132701
         //   certificate SHA-256: e4f9a3235df7330255f36412bc849fb630f8519961ec3538301deb896c953da5
-        *b"\xe6\xe1\x36\xc8\x61\x54\xf3\x2c\x3e\x49\xf4\x7c\xfc\x6b\x33\x8f\xf2\xdc\x61\xce\x14\xfc\x75\x89\xb3\xb5\x6a\x14\x50\x13\x27\x01", BlockedSpki { action: Action::Block, incident: "india-cca-nic-2014", title: "India CCA: National Informatics Centre sub-CA (2014)" }),
+        *b"\xe6\xe1\x36\xc8\x61\x54\xf3\x2c\x3e\x49\xf4\x7c\xfc\x6b\x33\x8f\xf2\xdc\x61\xce\x14\xfc\x75\x89\xb3\xb5\x6a\x14\x50\x13\x27\x01", BlockedSpki { action: Action::Block, incident: "india-cca-nic-2014", title: "India CCA: National Informatics Centre sub-CA (2014)", distrust_after: None }),
     ],
 };

@@ -151,6 +151,13 @@ pub(crate) fn render(list: &Blocklist) -> String {
         if let Some(added) = incident.added {
             writeln!(out, "- Added: {added}").unwrap();
         }
+        if let Some(t) = incident.distrust_after {
+            writeln!(
+                out,
+                "- Distrust after: {t} (only chains whose leaf notBefore is later are affected)"
+            )
+            .unwrap();
+        }
         if !incident.references.is_empty() {
             writeln!(out, "- References:").unwrap();
             for r in &incident.references {

@@ -75,6 +75,9 @@ fn entry_comment(entry: &Entry) -> Vec<String> {
         comment_safe(entry.subject().unwrap_or("(no subject known: bare key)"))
     )];
     lines.push(format!("  SPKI SHA-256:        {}", entry.spki_sha256));
+    if let Some(t) = entry.distrust_after {
+        lines.push(format!("  distrust after:      {t} (leaf notBefore strictly later)"));
+    }
     let certs = entry.cert_sha256s();
     if certs.is_empty() {
         lines.push("  certificate SHA-256: (no certificate known)".to_string());
@@ -93,8 +96,16 @@ pub(crate) fn render(list: &Blocklist) -> String {
         let incident = list
             .incident(entry.primary_incident())
             .expect("a validated list names only incidents it holds");
+        let distrust_after = match entry.distrust_after {
+            Some(t) => {
+                let secs = u64::try_from(t.to_unix_seconds())
+                    .expect("a validated list has no distrust_after before 1970");
+                format!("Some({secs})")
+            }
+            None => "None".to_string(),
+        };
         let value = format!(
-            "BlockedSpki {{ action: {}, incident: {:?}, title: {:?} }}",
+            "BlockedSpki {{ action: {}, incident: {:?}, title: {:?}, distrust_after: {distrust_after} }}",
             action_variant(entry.action),
             incident.id.as_str(),
             incident.title
@@ -137,6 +148,11 @@ pub struct BlockedSpki {{
     pub incident: &'static str,
     /// The incident's title.
     pub title: &'static str,
+    /// `None`: every chain containing the key is affected. `Some(t)`: only chains whose leaf
+    /// certificate's notBefore is strictly after `t`, in Unix seconds (UTC, leap seconds not
+    /// counted); the entry's comment shows the same instant in ISO 8601. Compare it with the
+    /// leaf's issuance date, never with the current time.
+    pub distrust_after: Option<u64>,
 }}
 
 /// How many keys [`SPKI_BLOCKLIST`] holds.
@@ -154,4 +170,47 @@ pub static SPKI_BLOCKLIST: ::phf::Map<[u8; 32], BlockedSpki> = ",
     write!(out, "{}", map.build()).unwrap();
     out.push_str(";\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use certblock_list::{Category, Evidence, EvidenceKind, Incident, IncidentId, Sha256Hash};
+
+    fn list(distrust_after: Option<&str>) -> Blocklist {
+        let id: IncidentId = "dated".parse().unwrap();
+        let t = distrust_after.map(|s| s.parse().unwrap());
+        Blocklist {
+            sequence: 1,
+            source_digest: Sha256Hash::digest(b"tree"),
+            incidents: vec![Incident {
+                id: id.clone(),
+                title: "Dated".into(),
+                category: Category::Misissuance,
+                action: Action::Block,
+                added: None,
+                distrust_after: t,
+                references: vec![],
+                summary: "S".into(),
+            }],
+            entries: vec![Entry {
+                spki_sha256: Sha256Hash::digest(b"key"),
+                action: Action::Block,
+                incidents: vec![id.clone()],
+                distrust_after: t,
+                evidence: vec![Evidence::new(id, "dated/facts.json".into(), Some(1), EvidenceKind::Facts)],
+            }],
+        }
+    }
+
+    #[test]
+    fn distrust_after_is_written_in_unix_seconds_with_the_iso_time_in_the_comment() {
+        let dated = render(&list(Some("2019-09-01T00:00:00Z")));
+        assert!(dated.contains("distrust_after: Some(1567296000) }"), "{dated}");
+        assert!(dated.contains("//   distrust after:      2019-09-01T00:00:00Z"), "{dated}");
+        assert!(dated.contains("pub distrust_after: Option<u64>,"));
+        let plain = render(&list(None));
+        assert!(plain.contains("distrust_after: None }"), "{plain}");
+        assert!(!plain.contains("distrust after:"));
+    }
 }

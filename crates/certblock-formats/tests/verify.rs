@@ -151,6 +151,7 @@ fn crlset_full_header_reports_the_keys_left_out() {
             spki_sha256: certblock_list::Sha256Hash::digest(&spki),
             action: certblock_list::Action::Block,
             incidents: vec![incident.clone()],
+            distrust_after: None,
             evidence: vec![ev],
         });
     }

@@ -3,7 +3,7 @@
 use core::fmt;
 use std::path::PathBuf;
 
-use certblock_list::{Action, IncidentId, Sha256Hash};
+use certblock_list::{Action, IncidentId, Sha256Hash, Timestamp};
 
 /// One reason the sources are refused, tied to the file (and where known, the line and column)
 /// a person has to fix.
@@ -242,6 +242,23 @@ pub enum ProblemKind {
         /// That incident's action.
         other_action: Action,
     },
+    /// One key, two incidents, two `distrust_after` values (one may be absent).
+    ConflictingDistrustAfter {
+        /// The key.
+        spki_sha256: Sha256Hash,
+        /// Where this evidence is.
+        place: String,
+        /// The incident of this evidence.
+        incident: IncidentId,
+        /// Its `distrust_after`, if any.
+        distrust_after: Option<Timestamp>,
+        /// Where the key was seen first.
+        other_place: String,
+        /// The incident it was seen in first.
+        other_incident: IncidentId,
+        /// That incident's `distrust_after`, if any.
+        other_distrust_after: Option<Timestamp>,
+    },
     /// The same certificate twice.
     DuplicateCertificate {
         /// The certificate's SHA-256.
@@ -451,6 +468,28 @@ impl fmt::Display for ProblemKind {
                  {action}), but {other_place} puts it in incident {other_incident} with action \
                  {other_action}; a key has one action, so the two incidents must agree"
             ),
+            P::ConflictingDistrustAfter {
+                spki_sha256,
+                place,
+                incident,
+                distrust_after,
+                other_place,
+                other_incident,
+                other_distrust_after,
+            } => {
+                let show = |t: &Option<Timestamp>| match t {
+                    Some(t) => format!("distrust_after {t}"),
+                    None => "no distrust_after".to_string(),
+                };
+                write!(
+                    f,
+                    "SPKI SHA-256 {spki_sha256} is in {place} (incident {incident}, {}), but \
+                     {other_place} puts it in incident {other_incident} with {}; a key has one \
+                     distrust_after, so the two incidents must agree",
+                    show(distrust_after),
+                    show(other_distrust_after)
+                )
+            }
             P::DuplicateCertificate {
                 cert_sha256,
                 first_place,

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use certblock_list::{Action, Category, Date, Incident, IncidentId};
+use certblock_list::{Action, Category, Date, Incident, IncidentId, Timestamp};
 use serde::Deserialize;
 
 use crate::error::{Problem, ProblemKind};
@@ -17,6 +17,9 @@ struct IncidentFile {
     action: Action,
     #[serde(default)]
     added: Option<Date>,
+    /// Optional: distrust only certificates whose notBefore is after this UTC instant.
+    #[serde(default)]
+    distrust_after: Option<Timestamp>,
     #[serde(default)]
     references: Vec<String>,
     summary: String,
@@ -36,6 +39,7 @@ pub(crate) fn parse_incident(
         category: file.category,
         action: file.action,
         added: file.added,
+        distrust_after: file.distrust_after,
         references: file.references,
         summary: file.summary,
     })
@@ -69,6 +73,23 @@ mod tests {
             parse(r#"{"title": "T", "category": "test", "action": "block", "summary": "S"}"#)
                 .unwrap();
         assert!(minimal.added.is_none() && minimal.references.is_empty());
+        assert!(minimal.distrust_after.is_none());
+    }
+
+    #[test]
+    fn reads_an_optional_distrust_after() {
+        let i = parse(
+            r#"{"title": "T", "category": "misissuance", "action": "block", "summary": "S",
+                "distrust_after": "2019-09-01T00:00:00Z"}"#,
+        )
+        .unwrap();
+        assert_eq!(i.distrust_after.unwrap().to_string(), "2019-09-01T00:00:00Z");
+        let e = parse(
+            "{\"title\": \"T\", \"category\": \"test\", \"action\": \"block\", \"summary\": \"S\",\n \"distrust_after\": \"2019-09-01\"}",
+        )
+        .unwrap_err();
+        assert_eq!(e.line, Some(2));
+        assert!(e.to_string().contains("YYYY-MM-DDTHH:MM:SSZ"), "{e}");
     }
 
     #[test]

@@ -156,7 +156,9 @@ pub fn ingest(sources: &Path, options: &IngestOptions) -> Result<Ingested, Inges
     let mut warnings = Vec::new();
     for (&(i, file), outcome) in jobs.iter().zip(outcomes) {
         let id = tree.incidents[i].id.as_ref();
-        let action = incidents[i].as_ref().map(|inc| inc.action);
+        let action = incidents[i]
+            .as_ref()
+            .map(|inc| (inc.action, inc.distrust_after));
         match outcome {
             Outcome::Incident(_) => {}
             Outcome::Facts(Err(p)) => problems.push(p),

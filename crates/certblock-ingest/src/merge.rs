@@ -1,18 +1,19 @@
-//! Merges evidence into one entry per key, refusing conflicts: two actions for one key, the same
-//! certificate twice, facts that contradict a certificate.
+//! Merges evidence into one entry per key, refusing conflicts: two actions (or two
+//! `distrust_after` values) for one key, the same certificate twice, facts that contradict a
+//! certificate.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use certblock_list::{Action, Entry, Evidence, EvidenceKind, IncidentId, Sha256Hash};
+use certblock_list::{Action, Entry, Evidence, EvidenceKind, IncidentId, Sha256Hash, Timestamp};
 
 use crate::error::{Problem, ProblemKind};
 
 /// An entry being built.
 #[derive(Default)]
 struct Pending {
-    /// The first evidence whose incident's action is known: action, incident, place.
-    known: Option<(Action, IncidentId, String)>,
+    /// The first evidence whose incident is known: action, distrust_after, incident, place.
+    known: Option<(Action, Option<Timestamp>, IncidentId, String)>,
     incidents: BTreeSet<IncidentId>,
     evidence: Vec<Evidence>,
 }
@@ -40,6 +41,7 @@ pub(crate) struct Merger<'a> {
     facts_certificates: HashMap<Sha256Hash, String>,
     facts_to_check: Vec<FactsToCheck>,
     conflicts_reported: HashSet<(Sha256Hash, IncidentId)>,
+    date_conflicts_reported: HashSet<(Sha256Hash, IncidentId)>,
     too_many_reported: bool,
     problems: Vec<Problem>,
 }
@@ -55,6 +57,7 @@ impl<'a> Merger<'a> {
             facts_certificates: HashMap::new(),
             facts_to_check: Vec::new(),
             conflicts_reported: HashSet::new(),
+            date_conflicts_reported: HashSet::new(),
             too_many_reported: false,
             problems: Vec::new(),
         }
@@ -69,13 +72,14 @@ impl<'a> Merger<'a> {
         }
     }
 
-    /// Adds one piece of evidence for the key `spki_sha256`. `action` is its incident's action
-    /// (`None` when incident.json is broken); `path` and `line` locate problems.
+    /// Adds one piece of evidence for the key `spki_sha256`. `incident` is its incident's action
+    /// and `distrust_after` (`None` when incident.json is broken); `path` and `line` locate
+    /// problems.
     pub(crate) fn add(
         &mut self,
         spki_sha256: Sha256Hash,
         evidence: Evidence,
-        action: Option<Action>,
+        incident: Option<(Action, Option<Timestamp>)>,
         path: &Path,
         line: Option<usize>,
     ) {
@@ -128,10 +132,36 @@ impl<'a> Merger<'a> {
             return;
         }
         let pending = self.entries.entry(spki_sha256).or_default();
-        if let Some(action) = action {
+        if let Some((action, distrust_after)) = incident {
+            if let Some((_, other_date, other_incident, other_place)) = &pending.known {
+                if *other_date != distrust_after
+                    && self
+                        .date_conflicts_reported
+                        .insert((spki_sha256, evidence.incident.clone()))
+                {
+                    self.problems.push(
+                        Problem::new(
+                            path,
+                            ProblemKind::ConflictingDistrustAfter {
+                                spki_sha256,
+                                place: place.clone(),
+                                incident: evidence.incident.clone(),
+                                distrust_after,
+                                other_place: other_place.clone(),
+                                other_incident: other_incident.clone(),
+                                other_distrust_after: *other_date,
+                            },
+                        )
+                        .at(line, None),
+                    );
+                }
+            }
             match &pending.known {
-                None => pending.known = Some((action, evidence.incident.clone(), place)),
-                Some((other_action, other_incident, other_place)) if *other_action != action => {
+                None => {
+                    pending.known =
+                        Some((action, distrust_after, evidence.incident.clone(), place))
+                }
+                Some((other_action, _, other_incident, other_place)) if *other_action != action => {
                     if self
                         .conflicts_reported
                         .insert((spki_sha256, evidence.incident.clone()))
@@ -205,7 +235,7 @@ impl<'a> Merger<'a> {
             .entries
             .into_iter()
             .filter_map(|(spki_sha256, mut pending)| {
-                let (action, _, _) = pending.known?;
+                let (action, distrust_after, _, _) = pending.known?;
                 pending
                     .evidence
                     .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
@@ -213,6 +243,7 @@ impl<'a> Merger<'a> {
                     spki_sha256,
                     action,
                     incidents: pending.incidents.into_iter().collect(),
+                    distrust_after,
                     evidence: pending.evidence,
                 })
             })

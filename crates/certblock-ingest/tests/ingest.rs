@@ -236,6 +236,64 @@ fn conflicting_actions_across_incidents_are_refused_naming_both() {
     );
 }
 
+fn dated_incident_json(distrust_after: Option<&str>) -> String {
+    let date = distrust_after.map(|d| format!(",\n  \"distrust_after\": \"{d}\"")).unwrap_or_default();
+    format!(
+        "{{\n  \"title\": \"Dated\",\n  \"category\": \"misissuance\",\n  \"action\": \"block\",\n  \"summary\": \"S\"{date}\n}}\n"
+    )
+}
+
+#[test]
+fn distrust_after_is_carried_to_the_entry() {
+    let first = make("one.test");
+    let second = same_key(&first, "two.test");
+    let tree = Tree::new();
+    tree.write("aa/incident.json", dated_incident_json(Some("2019-09-01T00:00:00Z")))
+        .write("aa/one.pem", &first.pem)
+        .write("bb/incident.json", dated_incident_json(Some("2019-09-01T00:00:00Z")))
+        .write("bb/two.pem", &second.pem);
+    let list = tree.ok().list;
+    assert_eq!(list.entries.len(), 1);
+    let t = list.entries[0].distrust_after.expect("the date is carried");
+    assert_eq!(t.to_string(), "2019-09-01T00:00:00Z");
+    assert_eq!(list.incidents[0].distrust_after, Some(t));
+}
+
+#[test]
+fn conflicting_distrust_after_across_incidents_is_refused_naming_both() {
+    let first = make("one.test");
+    let second = same_key(&first, "two.test");
+    for (a, b) in [
+        (Some("2019-09-01T00:00:00Z"), Some("2020-01-01T00:00:00Z")),
+        (None, Some("2020-01-01T00:00:00Z")),
+    ] {
+        let tree = Tree::new();
+        tree.write("aa/incident.json", dated_incident_json(a))
+            .write("aa/one.pem", &first.pem)
+            .write("bb/incident.json", dated_incident_json(b))
+            .write("bb/two.pem", &second.pem);
+        let problems = tree.problems();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        let a_shown = a.map(|d| format!("distrust_after {d}")).unwrap_or("no distrust_after".into());
+        let b_shown = format!("distrust_after {}", b.unwrap());
+        assert!(
+            mentions(
+                &problems[0],
+                &[
+                    &tree.shown("aa/one.pem"),
+                    &tree.shown("bb/two.pem"),
+                    "incident aa",
+                    "incident bb",
+                    &a_shown,
+                    &b_shown,
+                    &first.spki_hex()
+                ]
+            ),
+            "{problems:?}"
+        );
+    }
+}
+
 #[test]
 fn same_key_in_two_incidents_with_the_same_action_is_one_entry() {
     let first = make("one.test");

@@ -94,6 +94,28 @@ impl Timestamp {
     }
 }
 
+impl Timestamp {
+    /// Seconds since 1970-01-01T00:00:00Z (Unix time, UTC, no leap seconds; negative before
+    /// 1970). A leap second (`:60`) counts as the first second of the next minute.
+    pub fn to_unix_seconds(&self) -> i64 {
+        days_from_civil(self.date.year, self.date.month, self.date.day) * 86_400
+            + i64::from(self.hour) * 3_600
+            + i64::from(self.minute) * 60
+            + i64::from(self.second)
+    }
+}
+
+/// Days from 1970-01-01 to the given proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(year: u16, month: u8, day: u8) -> i64 {
+    let y = i64::from(year) - i64::from(month <= 2);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 impl FromStr for Timestamp {
     type Err = String;
 
@@ -157,6 +179,18 @@ mod tests {
         assert!("2019-13-01".parse::<Date>().unwrap_err().contains("month 13"));
         assert!("2019-8-21".parse::<Date>().unwrap_err().contains("YYYY-MM-DD"));
         assert!("2019-08-2x".parse::<Date>().is_err());
+    }
+
+    #[test]
+    fn unix_seconds_match_known_instants() {
+        let secs = |s: &str| s.parse::<Timestamp>().unwrap().to_unix_seconds();
+        assert_eq!(secs("1970-01-01T00:00:00Z"), 0);
+        assert_eq!(secs("1969-12-31T23:59:59Z"), -1);
+        assert_eq!(secs("2000-03-01T00:00:00Z"), 951_868_800);
+        assert_eq!(secs("2016-02-02T05:41:00Z"), 1_454_391_660);
+        assert_eq!(secs("2038-01-19T03:14:07Z"), 2_147_483_647);
+        assert_eq!(secs("2024-02-29T12:00:00Z"), 1_709_208_000);
+        assert_eq!(secs("2016-12-31T23:59:60Z"), secs("2017-01-01T00:00:00Z"));
     }
 
     #[test]

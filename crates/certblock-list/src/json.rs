@@ -106,6 +106,7 @@ mod tests {
                 category: Category::Test,
                 action: Action::Block,
                 added: Some("2020-01-02".parse().unwrap()),
+                distrust_after: None,
                 references: vec!["https://example.com/".into()],
                 summary: "A demo.".into(),
             }],
@@ -113,6 +114,7 @@ mod tests {
                 spki_sha256: Sha256Hash::digest(spki),
                 action: Action::Block,
                 incidents: vec![id],
+                distrust_after: None,
                 evidence: vec![ev],
             }],
         }
@@ -148,6 +150,30 @@ mod tests {
         assert_eq!(problems.len(), 2, "{problems:?}");
         assert!(problems[0].contains("incident demo says block"));
         assert!(problems[1].contains("public key in demo/k.key hashes to"));
+    }
+
+    #[test]
+    fn distrust_after_round_trips_and_must_match_the_incidents() {
+        let plain = sample().to_json();
+        assert!(!plain.contains("distrust_after"), "absent dates are not written");
+        let mut list = sample();
+        let t: crate::Timestamp = "2019-09-01T00:00:00Z".parse().unwrap();
+        list.incidents[0].distrust_after = Some(t);
+        list.entries[0].distrust_after = Some(t);
+        let text = list.to_json();
+        assert!(text.contains("\"distrust_after\": \"2019-09-01T00:00:00Z\""), "{text}");
+        assert_eq!(Blocklist::from_json(&text).unwrap(), list);
+
+        list.entries[0].distrust_after = None;
+        let problems = list.validate().unwrap_err();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("distrust_after none but its incident demo says 2019-09-01T00:00:00Z"));
+
+        let early: crate::Timestamp = "1969-12-31T23:59:59Z".parse().unwrap();
+        list.incidents[0].distrust_after = Some(early);
+        list.entries[0].distrust_after = Some(early);
+        let problems = list.validate().unwrap_err();
+        assert!(problems[0].contains("before 1970"), "{problems:?}");
     }
 
     #[test]

@@ -152,6 +152,12 @@ pub struct Incident {
     /// When the keys were added to browsers' lists, where known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub added: Option<Date>,
+    /// When set, the incident's keys distrust only certificates issued after this instant:
+    /// a chain is refused only when its leaf's notBefore is strictly later (the way NSS's
+    /// `CKA_NSS_SERVER_DISTRUST_AFTER` and Chromium's dated distrusts work). Absent: every
+    /// chain with the key is affected, whatever its dates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distrust_after: Option<Timestamp>,
     /// Public write-ups of the incident.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub references: Vec<String>,
@@ -291,6 +297,10 @@ pub struct Entry {
     pub action: Action,
     /// The incidents that list the key, sorted; the first is the one the runtime names.
     pub incidents: Vec<IncidentId>,
+    /// The `distrust_after` of the entry's incidents (they must all agree): the key distrusts
+    /// only chains whose leaf notBefore is strictly later. Absent: always distrusted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distrust_after: Option<Timestamp>,
     /// Every piece of evidence, sorted by incident, file and position; never empty.
     pub evidence: Vec<Evidence>,
 }
@@ -392,7 +402,8 @@ impl Blocklist {
     /// Invariants: incidents sorted by id, unique; entries sorted by key, unique; every entry has
     /// at least one incident and one piece of evidence; an entry's incidents exist, are sorted and
     /// carry the entry's action; evidence belongs to one of the entry's incidents; a certificate
-    /// hashes to its `cert_sha256`; a public key hashes to the entry's key.
+    /// hashes to its `cert_sha256`; a public key hashes to the entry's key; an entry's
+    /// `distrust_after` equals the one of each of its incidents, and none is before 1970.
     pub fn validate(&self) -> Result<(), Vec<String>> {
         let mut problems = Vec::new();
         for pair in self.incidents.windows(2) {
@@ -401,6 +412,17 @@ impl Blocklist {
                     "incidents are not sorted and unique: {} before {}",
                     pair[0].id, pair[1].id
                 ));
+            }
+        }
+        for incident in &self.incidents {
+            if let Some(t) = incident.distrust_after {
+                if t.to_unix_seconds() < 0 {
+                    problems.push(format!(
+                        "incident {} has distrust_after {t}, before 1970-01-01T00:00:00Z (Unix \
+                         seconds cannot express it)",
+                        incident.id
+                    ));
+                }
             }
         }
         for pair in self.entries.windows(2) {
@@ -427,11 +449,21 @@ impl Blocklist {
                     None => problems.push(format!(
                         "entry SPKI SHA-256 {key} names incident {id}, which the list does not hold"
                     )),
-                    Some(incident) if incident.action != entry.action => problems.push(format!(
-                        "entry SPKI SHA-256 {key} has action {} but its incident {id} says {}",
-                        entry.action, incident.action
-                    )),
-                    Some(_) => {}
+                    Some(incident) => {
+                        if incident.action != entry.action {
+                            problems.push(format!(
+                                "entry SPKI SHA-256 {key} has action {} but its incident {id} says {}",
+                                entry.action, incident.action
+                            ));
+                        }
+                        if incident.distrust_after != entry.distrust_after {
+                            problems.push(format!(
+                                "entry SPKI SHA-256 {key} has distrust_after {} but its incident {id} says {}",
+                                show_distrust_after(entry.distrust_after),
+                                show_distrust_after(incident.distrust_after)
+                            ));
+                        }
+                    }
                 }
             }
             if entry.evidence.windows(2).any(|p| p[0].sort_key() >= p[1].sort_key()) {
@@ -468,5 +500,13 @@ impl Blocklist {
             }
         }
         if problems.is_empty() { Ok(()) } else { Err(problems) }
+    }
+}
+
+/// A `distrust_after` for messages: the instant, or "none".
+fn show_distrust_after(t: Option<Timestamp>) -> String {
+    match t {
+        Some(t) => t.to_string(),
+        None => "none".to_string(),
     }
 }

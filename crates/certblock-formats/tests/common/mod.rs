@@ -49,6 +49,7 @@ fn incident(name: &str, action: Action, added: Option<&str>, reference: Option<&
         category: Category::Test,
         action,
         added: added.map(|d| d.parse().unwrap()),
+        distrust_after: None,
         references: reference.map(|r| vec![r.to_string()]).unwrap_or_default(),
         summary: "A test incident.".into(),
     }
@@ -81,6 +82,7 @@ pub fn sample_list() -> Blocklist {
         spki_sha256: Sha256Hash::digest(b"spki of the demo root"),
         action: Action::Block,
         incidents: vec![id(a)],
+        distrust_after: None,
         evidence: vec![cert_evidence(a, "root.pem", b"not really a certificate, root", "Demo Root", "Demo Root", &[0x0f, 0xff, 0xee])],
     });
     // Facts with issuer and serial and hashes, no certificate.
@@ -98,6 +100,7 @@ pub fn sample_list() -> Blocklist {
         spki_sha256: Sha256Hash::digest(b"spki of the demo intermediate"),
         action: Action::Block,
         incidents: vec![id(a)],
+        distrust_after: None,
         evidence: vec![facts],
     });
     // A bare key.
@@ -108,6 +111,7 @@ pub fn sample_list() -> Blocklist {
         spki_sha256: Sha256Hash::digest(&spki),
         action: Action::Block,
         incidents: vec![id(a)],
+        distrust_after: None,
         evidence: vec![bare],
     });
     // A known-interception certificate.
@@ -115,6 +119,7 @@ pub fn sample_list() -> Blocklist {
         spki_sha256: Sha256Hash::digest(b"spki of an interception root"),
         action: Action::KnownInterception,
         incidents: vec![id(k)],
+        distrust_after: None,
         evidence: vec![cert_evidence(k, "mitm.pem", b"not really a certificate, mitm", "Intercept Root", "Intercept Root", &[0x01])],
     });
     // A blocked-interception certificate.
@@ -122,6 +127,7 @@ pub fn sample_list() -> Blocklist {
         spki_sha256: Sha256Hash::digest(b"spki of a blocked interception root"),
         action: Action::BlockedInterception,
         incidents: vec![id(b)],
+        distrust_after: None,
         evidence: vec![cert_evidence(b, "bad.pem", b"not really a certificate, bad", "Bad \"Quoted\" Root", "Bad Root", &[0x00, 0x80])],
     });
     entries.sort_by_key(|e| e.spki_sha256);
@@ -233,6 +239,7 @@ pub fn any_list() -> impl Strategy<Value = Blocklist> {
                 category: Category::Other,
                 action,
                 added: added.map(|d| format!("2020-01-0{}", d + 1).parse().unwrap()),
+                distrust_after: None,
                 references: if has_ref { vec![format!("https://example.com/{i}")] } else { vec![] },
                 summary: String::new(),
             })
@@ -283,6 +290,7 @@ pub fn any_list() -> impl Strategy<Value = Blocklist> {
                 spki_sha256: key,
                 action: incident.action,
                 incidents: vec![incident.id.clone()],
+                distrust_after: None,
                 evidence,
             });
         }
