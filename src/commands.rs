@@ -63,7 +63,7 @@ pub fn generate(
         return Ok(ExitCode::FAILURE);
     };
     list.sequence_after(previous.as_ref());
-    let files = certblock_compile::compile(&list);
+    let files = certblock_compile::compile(&list)?;
     certblock_compile::output::write_atomically(out, &files)
         .with_context(|| format!("writing {}", out.display()))?;
     if !quiet {
@@ -91,7 +91,7 @@ pub fn check(sources: &Path, out: &Path) -> Result<ExitCode> {
         return Ok(ExitCode::FAILURE);
     };
     list.sequence_after(previous.as_ref());
-    let files = certblock_compile::compile(&list);
+    let files = certblock_compile::compile(&list)?;
     let differences = certblock_compile::output::compare(out, &files)
         .with_context(|| format!("comparing {}", out.display()))?;
     if differences.is_empty() {

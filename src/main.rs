@@ -4,6 +4,8 @@
 //! into messages and exit codes (0 success, 1 problems found, 2 usage errors from clap).
 
 mod commands;
+mod dump;
+mod import;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -55,6 +57,47 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Print a CRLSet, NSS certdata.txt, OneCRL JSON or certblock list readably (the format is
+    /// recognised from the contents).
+    Dump {
+        /// The file to print.
+        file: PathBuf,
+        /// Print JSON for machines instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Collect the keys and certificates of an upstream list into a new incident folder under
+    /// sources/, and report what could not be taken (records without a key).
+    Import {
+        /// The upstream format.
+        #[arg(long = "from", value_enum)]
+        from: import::From,
+        /// The upstream file.
+        file: PathBuf,
+        /// The incident folder to create (lowercase letters, digits and '-').
+        #[arg(long)]
+        incident: String,
+        /// The action of the new incident; for a CRLSet, also which of its arrays to take.
+        #[arg(long, default_value = "block", value_parser = parse_action)]
+        action: certblock_list::Action,
+        /// The new incident's title.
+        #[arg(long)]
+        title: Option<String>,
+        /// The new incident's summary.
+        #[arg(long)]
+        summary: Option<String>,
+        /// A reference URL for the new incident (repeatable).
+        #[arg(long = "reference")]
+        references: Vec<String>,
+        /// The folder of incidents.
+        #[arg(long, default_value = "sources")]
+        sources: PathBuf,
+    },
+}
+
+fn parse_action(s: &str) -> Result<certblock_list::Action, String> {
+    serde_json::from_value(serde_json::Value::String(s.to_string()))
+        .map_err(|_| format!("{s:?} is not an action: use block, known-interception or blocked-interception"))
 }
 
 fn main() -> ExitCode {
@@ -65,6 +108,20 @@ fn main() -> ExitCode {
         }
         Command::Check { sources, out } => commands::check(&sources, &out),
         Command::Inspect { files } => commands::inspect(&files),
+        Command::Dump { file, json } => dump::run(&file, json).map(|()| ExitCode::SUCCESS),
+        Command::Import { from, file, incident, action, title, summary, references, sources } => {
+            import::run(&import::Request {
+                from,
+                file: &file,
+                incident: &incident,
+                action,
+                title: title.as_deref(),
+                summary: summary.as_deref(),
+                references: &references,
+                sources: &sources,
+            })
+            .map(|()| ExitCode::SUCCESS)
+        }
     };
     match result {
         Ok(code) => code,

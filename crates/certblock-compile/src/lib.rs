@@ -2,19 +2,29 @@
 //!
 //! [`compile`] is a pure function from a [`Blocklist`] to the bytes of each generated file; it
 //! never looks at the clock, the machine or the order of a hash map, so the same list always gives
-//! the same bytes. [`output`] then writes those files as one atomic unit, or compares them with
-//! what is on disk for `certblock check`.
+//! the same bytes. Before it returns, it reads every file back with the project's readers
+//! ([`readback`]) and refuses to finish if any entry a format can express is missing or altered:
+//! "nothing lost" is checked on every run. Entries a format cannot express are counted, with the
+//! reason, in `MANIFEST.json` (and in a comment of that format where it has comments).
+//! [`output`] then writes the files as one atomic unit, or compares them with what is on disk for
+//! `certblock check`.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 mod chromium_inc;
+mod error;
+mod manifest;
 mod markdown;
 pub mod output;
+pub mod readback;
 mod rust_table;
 mod text;
 
+use certblock_formats::{certdata, crlset, onecrl, Unexpressed};
 use certblock_list::Blocklist;
+
+pub use error::CompileError;
 
 /// One file of `generated/`: its name and its complete contents.
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -34,15 +44,40 @@ pub const CHROMIUM_INC_FILE: &str = "cert_verify_proc_blocklist.inc";
 /// The human view, grouped by incident.
 pub const MARKDOWN_FILE: &str = "BLOCKLIST.md";
 
-/// Every file `generated/` holds, in the order they are produced.
-pub const ALL_FILES: [&str; 4] = [LIST_FILE, RUST_TABLE_FILE, CHROMIUM_INC_FILE, MARKDOWN_FILE];
+/// Mozilla OneCRL records.
+pub const ONECRL_FILE: &str = onecrl::FILE_NAME;
+/// Chromium's CRLSet.
+pub const CRLSET_FILE: &str = crlset::FILE_NAME;
+/// NSS `certdata.txt` distrust objects.
+pub const CERTDATA_FILE: &str = certdata::FILE_NAME;
+/// Sizes and digests of every other file, counts, and what each format could not express.
+pub const MANIFEST_FILE: &str = manifest::FILE_NAME;
 
-/// Produces every file of `generated/` from a list that passes [`Blocklist::validate`].
-pub fn compile(list: &Blocklist) -> Vec<GeneratedFile> {
-    vec![
+/// What a format left out: its file name and the entries, with reasons.
+pub type NotExpressed = (&'static str, Vec<Unexpressed>);
+
+/// Produces every file of `generated/` from a list that passes [`Blocklist::validate`], and
+/// verifies each by reading it back; the manifest comes last and describes the others.
+pub fn compile(list: &Blocklist) -> Result<Vec<GeneratedFile>, CompileError> {
+    let mut files = vec![
         GeneratedFile { name: LIST_FILE, bytes: list.to_json().into_bytes() },
         GeneratedFile { name: RUST_TABLE_FILE, bytes: rust_table::render(list).into_bytes() },
         GeneratedFile { name: CHROMIUM_INC_FILE, bytes: chromium_inc::render(list).into_bytes() },
         GeneratedFile { name: MARKDOWN_FILE, bytes: markdown::render(list).into_bytes() },
-    ]
+    ];
+    let mut not_expressed: Vec<NotExpressed> = Vec::new();
+    for (name, rendered) in [
+        (CRLSET_FILE, crlset::render(list)),
+        (CERTDATA_FILE, certdata::render(list)),
+        (ONECRL_FILE, onecrl::render(list)),
+    ] {
+        files.push(GeneratedFile { name, bytes: rendered.bytes });
+        not_expressed.push((name, rendered.unexpressed));
+    }
+    let problems = readback::verify_all(list, &files);
+    if !problems.is_empty() {
+        return Err(CompileError::Lost { problems });
+    }
+    files.push(manifest::render(list, &files, &not_expressed));
+    Ok(files)
 }

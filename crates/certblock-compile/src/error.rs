@@ -1,0 +1,34 @@
+//! Why a compile run refused to finish.
+
+use core::fmt;
+
+/// Why [`crate::compile`] produced no files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CompileError {
+    /// Reading the emitted files back found entries missing or altered: writing them would lose
+    /// entries, so nothing is written.
+    Lost {
+        /// Every discrepancy found, each naming the file and the entry.
+        problems: Vec<String>,
+    },
+}
+
+impl fmt::Display for CompileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CompileError::Lost { problems } => {
+                write!(
+                    f,
+                    "reading the generated files back found {} problem(s); nothing was written:",
+                    problems.len()
+                )?;
+                for p in problems {
+                    write!(f, "\n  - {p}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for CompileError {}

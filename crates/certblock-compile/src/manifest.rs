@@ -1,0 +1,97 @@
+//! `MANIFEST.json`: every other generated file's size and SHA-256, the entry counts per action,
+//! the source digest, and, per format, which entries it could not express and why.
+
+use certblock_list::{Blocklist, Sha256Hash, GENERATED_NOTICE, REGENERATE_COMMAND};
+use serde::Serialize;
+
+use crate::{GeneratedFile, NotExpressed};
+
+/// The manifest's file name.
+pub(crate) const FILE_NAME: &str = "MANIFEST.json";
+
+#[derive(Serialize)]
+struct Manifest<'a> {
+    #[serde(rename = "@generated")]
+    generated: &'static str,
+    format: &'static str,
+    regenerate: &'static str,
+    sequence: u64,
+    source_digest: Sha256Hash,
+    counts: Counts,
+    files: Vec<FileRecord<'a>>,
+    formats: Vec<FormatRecord<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct Counts {
+    total: usize,
+    block: usize,
+    known_interception: usize,
+    blocked_interception: usize,
+    incidents: usize,
+}
+
+#[derive(Serialize)]
+struct FileRecord<'a> {
+    name: &'a str,
+    size: usize,
+    sha256: Sha256Hash,
+}
+
+#[derive(Serialize)]
+struct FormatRecord<'a> {
+    file: &'a str,
+    expressed: usize,
+    not_expressible: Vec<NotExpressible>,
+}
+
+#[derive(Serialize)]
+struct NotExpressible {
+    spki_sha256: Sha256Hash,
+    reason: String,
+}
+
+/// Renders the manifest for `files` (every other generated file) and what formats left out.
+pub(crate) fn render(list: &Blocklist, files: &[GeneratedFile], not_expressed: &[NotExpressed]) -> GeneratedFile {
+    let counts = list.counts();
+    let manifest = Manifest {
+        generated: GENERATED_NOTICE,
+        format: "certblock-manifest/1",
+        regenerate: REGENERATE_COMMAND,
+        sequence: list.sequence,
+        source_digest: list.source_digest,
+        counts: Counts {
+            total: list.entries.len(),
+            block: counts.block,
+            known_interception: counts.known_interception,
+            blocked_interception: counts.blocked_interception,
+            incidents: list.incidents.len(),
+        },
+        files: files
+            .iter()
+            .map(|f| FileRecord { name: f.name, size: f.bytes.len(), sha256: Sha256Hash::digest(&f.bytes) })
+            .collect(),
+        formats: files
+            .iter()
+            .map(|f| {
+                let left_out: &[certblock_formats::Unexpressed] = not_expressed
+                    .iter()
+                    .find(|(name, _)| *name == f.name)
+                    .map(|(_, u)| u.as_slice())
+                    .unwrap_or(&[]);
+                FormatRecord {
+                    file: f.name,
+                    expressed: list.entries.len() - left_out.len(),
+                    not_expressible: left_out
+                        .iter()
+                        .map(|u| NotExpressible { spki_sha256: u.spki_sha256, reason: u.reason.clone() })
+                        .collect(),
+                }
+            })
+            .collect(),
+    };
+    let mut text = serde_json::to_string_pretty(&manifest).expect("the manifest always serializes");
+    text.push('\n');
+    GeneratedFile { name: FILE_NAME, bytes: text.into_bytes() }
+}

@@ -1,0 +1,266 @@
+//! Reads every emitted file back and compares it with the list: the "nothing lost" check that
+//! [`crate::compile`] runs before anything is written.
+//!
+//! The browser formats are read with their readers in `certblock-formats`; the Rust table and the
+//! Chromium `.inc` with the small readers here, which also serve the tests.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use certblock_formats::{certdata, crlset, onecrl};
+use certblock_list::{Action, Blocklist};
+
+use crate::GeneratedFile;
+
+/// One key as the Rust table holds it: (SPKI SHA-256, `Action` variant name, incident id).
+pub type RustTableEntry = ([u8; 32], String, String);
+
+/// Reads the keys, actions and incidents of `spki_blocklist.rs`.
+pub fn read_rust_table(text: &str) -> Result<Vec<RustTableEntry>, String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("*b\"") {
+        rest = &rest[at + 3..];
+        let end = rest.find('"').ok_or("unterminated byte string")?;
+        let literal = &rest[..end];
+        let mut key = [0u8; 32];
+        let parts: Vec<&str> = literal.split("\\x").skip(1).collect();
+        if parts.len() != 32 || !literal.starts_with("\\x") {
+            return Err(format!("a key literal does not hold 32 \\x bytes: {literal:?}"));
+        }
+        for (slot, hex) in key.iter_mut().zip(parts) {
+            *slot = u8::from_str_radix(hex, 16).map_err(|_| format!("bad byte {hex:?} in a key"))?;
+        }
+        rest = &rest[end + 1..];
+        let value = rest
+            .strip_prefix(", BlockedSpki { action: Action::")
+            .ok_or("a key is not followed by its BlockedSpki value")?;
+        let action_end = value.find(',').ok_or("unterminated action")?;
+        let action = value[..action_end].to_string();
+        let incident = value[action_end..]
+            .strip_prefix(", incident: \"")
+            .and_then(|v| v.split_once('"'))
+            .map(|(id, _)| id.to_string())
+            .ok_or("a value has no incident")?;
+        out.push((key, action, incident));
+    }
+    Ok(out)
+}
+
+/// Reads the two arrays of a Chromium `.inc`: (block list, known-interception list).
+pub fn read_chromium_inc(text: &str) -> Result<(Vec<[u8; 32]>, Vec<[u8; 32]>), String> {
+    let array = |name: &str| -> Result<Vec<[u8; 32]>, String> {
+        let head = format!("{name}[][crypto::kSHA256Length] = {{");
+        let start = text.find(&head).ok_or(format!("no array {name}"))? + head.len();
+        let body = &text[start..];
+        let body = &body[..body.find("\n};").ok_or(format!("array {name} is not closed"))?];
+        let bytes: Vec<u8> = body
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .flat_map(|l| l.split(|c: char| !c.is_ascii_alphanumeric()))
+            .filter_map(|t| t.strip_prefix("0x"))
+            .map(|h| u8::from_str_radix(h, 16).map_err(|_| format!("bad byte 0x{h} in {name}")))
+            .collect::<Result<_, _>>()?;
+        if bytes.len() % 32 != 0 {
+            return Err(format!("array {name} holds {} bytes, not a multiple of 32", bytes.len()));
+        }
+        Ok(bytes.chunks(32).map(|c| c.try_into().expect("32-byte chunk")).collect())
+    };
+    Ok((array("kSPKIBlockList")?, array("kKnownInterceptionList")?))
+}
+
+fn variant(action: Action) -> &'static str {
+    match action {
+        Action::Block => "Block",
+        Action::KnownInterception => "KnownInterception",
+        Action::BlockedInterception => "BlockedInterception",
+    }
+}
+
+fn verify_rust_table(list: &Blocklist, text: &str) -> Vec<String> {
+    let read = match read_rust_table(text) {
+        Ok(read) => read,
+        Err(e) => return vec![e],
+    };
+    let found: BTreeMap<[u8; 32], (String, String)> =
+        read.into_iter().map(|(k, a, i)| (k, (a, i))).collect();
+    let mut problems = Vec::new();
+    for entry in &list.entries {
+        let want = (variant(entry.action).to_string(), entry.primary_incident().to_string());
+        match found.get(&entry.spki_sha256.0) {
+            None => problems.push(format!("SPKI SHA-256 {} is missing", entry.spki_sha256)),
+            Some(got) if *got != want => problems.push(format!(
+                "SPKI SHA-256 {} reads back as {got:?}, not {want:?}",
+                entry.spki_sha256
+            )),
+            Some(_) => {}
+        }
+    }
+    if found.len() != list.entries.len() {
+        problems.push(format!("holds {} keys, the list {}", found.len(), list.entries.len()));
+    }
+    problems
+}
+
+fn verify_chromium_inc(list: &Blocklist, text: &str) -> Vec<String> {
+    let (blocked, intercepting) = match read_chromium_inc(text) {
+        Ok(read) => read,
+        Err(e) => return vec![e],
+    };
+    let keys = |pred: fn(Action) -> bool| -> Vec<[u8; 32]> {
+        list.entries.iter().filter(|e| pred(e.action)).map(|e| e.spki_sha256.0).collect()
+    };
+    let mut problems = Vec::new();
+    for (name, got, want) in [
+        ("kSPKIBlockList", blocked, keys(Action::is_blocked)),
+        ("kKnownInterceptionList", intercepting, keys(Action::is_known_interception)),
+    ] {
+        if got != want {
+            let got: BTreeSet<_> = got.into_iter().collect();
+            let want: BTreeSet<_> = want.into_iter().collect();
+            let missing = want.difference(&got).count();
+            let extra = got.difference(&want).count();
+            problems.push(format!(
+                "{name} differs from the list ({missing} missing, {extra} extra, or out of order)"
+            ));
+        }
+    }
+    problems
+}
+
+fn verify_markdown(list: &Blocklist, text: &str) -> Vec<String> {
+    list.entries
+        .iter()
+        .filter(|e| {
+            let heading = format!("#### SPKI SHA-256 `{}`", e.spki_sha256);
+            text.matches(&heading).count() != e.incidents.len()
+        })
+        .map(|e| format!("SPKI SHA-256 {} is not listed once under each of its incidents", e.spki_sha256))
+        .collect()
+}
+
+/// Reads every file back and returns every discrepancy, each prefixed with the file's name.
+pub fn verify_all(list: &Blocklist, files: &[GeneratedFile]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for file in files {
+        let text = || String::from_utf8_lossy(&file.bytes).into_owned();
+        let found: Vec<String> = match file.name {
+            crate::LIST_FILE => match Blocklist::from_json(&text()) {
+                Ok(read) if read == *list => vec![],
+                Ok(_) => vec!["reads back as a different list".to_string()],
+                Err(e) => vec![e.to_string()],
+            },
+            crate::RUST_TABLE_FILE => verify_rust_table(list, &text()),
+            crate::CHROMIUM_INC_FILE => verify_chromium_inc(list, &text()),
+            crate::MARKDOWN_FILE => verify_markdown(list, &text()),
+            crate::CRLSET_FILE => crlset::verify(list, &file.bytes).err().unwrap_or_default(),
+            crate::CERTDATA_FILE => certdata::verify(list, &file.bytes).err().unwrap_or_default(),
+            crate::ONECRL_FILE => onecrl::verify(list, &file.bytes).err().unwrap_or_default(),
+            other => vec![format!(
+                "compile emits {other} but has no reader for it: add one in \
+                 crates/certblock-compile/src/readback.rs"
+            )],
+        };
+        problems.extend(found.into_iter().map(|p| format!("{}: {p}", file.name)));
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use certblock_list::{Base64Bytes, Category, Entry, Evidence, EvidenceKind, Incident, IncidentId, Sha256Hash};
+
+    /// A list of `n` bare keys in one incident with `action`.
+    fn list(n: u8, action: Action) -> Blocklist {
+        let id: IncidentId = "sample".parse().unwrap();
+        let mut entries: Vec<Entry> = (0..n)
+            .map(|i| {
+                let spki = vec![0x30, i];
+                let mut ev = Evidence::new(id.clone(), format!("sample/{i}.key"), None, EvidenceKind::PublicKey);
+                ev.public_key = Some(Base64Bytes(spki.clone()));
+                Entry {
+                    spki_sha256: Sha256Hash::digest(&spki),
+                    action,
+                    incidents: vec![id.clone()],
+                    distrust_after: None,
+                    evidence: vec![ev],
+                }
+            })
+            .collect();
+        entries.sort_by_key(|e| e.spki_sha256);
+        Blocklist {
+            sequence: 1,
+            source_digest: Sha256Hash::digest(b""),
+            incidents: vec![Incident {
+                id,
+                title: "Sample".into(),
+                category: Category::Test,
+                action,
+                added: None,
+                distrust_after: None,
+                references: vec![],
+                summary: "A sample.".into(),
+            }],
+            entries,
+        }
+    }
+
+    #[test]
+    fn a_correct_run_reads_back_clean_and_the_manifest_accounts_for_left_out_entries() {
+        let list = list(5, Action::BlockedInterception);
+        let files = crate::compile(&list).unwrap();
+        assert!(verify_all(&list, &files[..files.len() - 1]).is_empty());
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&files.last().unwrap().bytes).unwrap();
+        // Bare keys cannot be NSS trust objects: all five are accounted for, with a reason.
+        let certdata = manifest["formats"].as_array().unwrap().iter().find(|f| f["file"] == "certdata.txt").unwrap();
+        assert_eq!(certdata["expressed"], 0);
+        assert_eq!(certdata["not_expressible"].as_array().unwrap().len(), 5);
+        assert_eq!(manifest["counts"]["blocked-interception"], 5);
+    }
+
+    #[test]
+    fn readers_see_what_the_emitters_wrote() {
+        let list = list(3, Action::BlockedInterception);
+        let table = read_rust_table(&crate::rust_table::render(&list)).unwrap();
+        assert_eq!(table.len(), 3);
+        assert!(table.iter().all(|(_, action, incident)| action == "BlockedInterception" && incident == "sample"));
+        let (blocked, intercepting) = read_chromium_inc(&crate::chromium_inc::render(&list)).unwrap();
+        let keys: Vec<[u8; 32]> = list.entries.iter().map(|e| e.spki_sha256.0).collect();
+        assert_eq!((blocked, intercepting), (keys.clone(), keys));
+    }
+
+    #[test]
+    fn a_file_that_drops_or_alters_an_entry_is_caught() {
+        let list = list(4, Action::Block);
+        let mut files = crate::compile(&list).unwrap();
+        files.pop(); // the manifest has no reader of its own
+        let victim = list.entries[2].spki_sha256;
+        let hex_bytes: String = victim.0.iter().map(|b| format!("\\x{b:02x}")).collect();
+        for file in files.iter_mut() {
+            match file.name {
+                crate::RUST_TABLE_FILE => {
+                    let text = String::from_utf8(file.bytes.clone()).unwrap();
+                    let mut flipped = hex_bytes.clone();
+                    flipped.replace_range(2..4, if &hex_bytes[2..4] == "00" { "01" } else { "00" });
+                    file.bytes = text.replace(&hex_bytes, &flipped).into_bytes();
+                }
+                crate::CHROMIUM_INC_FILE => {
+                    let text = String::from_utf8(file.bytes.clone()).unwrap();
+                    let first = format!("{{0x{:02x}, 0x{:02x},", victim.0[0], victim.0[1]);
+                    file.bytes = text.replacen(&first, "{0x00, 0x00,", 1).into_bytes();
+                }
+                crate::MARKDOWN_FILE => {
+                    let text = String::from_utf8(file.bytes.clone()).unwrap();
+                    file.bytes = text.replace(&format!("#### SPKI SHA-256 `{victim}`"), "#### gone").into_bytes();
+                }
+                _ => {}
+            }
+        }
+        let problems = verify_all(&list, &files);
+        for name in [crate::RUST_TABLE_FILE, crate::CHROMIUM_INC_FILE, crate::MARKDOWN_FILE] {
+            assert!(problems.iter().any(|p| p.starts_with(name)), "{name} not caught: {problems:?}");
+        }
+        assert_eq!(problems.len(), 3, "{problems:?}"); // one per damaged file, nothing else
+    }
+}
