@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# `make bench`: every benchmark of issue 7, raw results under target/bench/ (see BENCHMARKS.md).
+#
+#   lookup        criterion: phf / sorted array + binary_search / HashSet / snapshot, N = 100, 10k, 1M
+#   ingest        certblock_ingest::ingest on synthetic corpora (files vs bundles), median of runs
+#   peers         openssl pipeline per file (sample), Python `cryptography`, `openssl speed sha256`
+#   generate      `certblock generate` end to end: wall time and peak RSS (/usr/bin/time -v)
+#   table-compile build time and peak RSS of a scratch crate including spki_blocklist.rs
+#
+# Environment: BENCH_1M=1 adds the 1M-certificate corpus (ingest; generate is attempted under a
+# memory cap); BENCH_ONLY="lookup ingest peers generate table-compile" runs a subset;
+# BENCH_RUNS (default 3) sets the runs per ingest measurement. Not part of `make test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+OUT=target/bench
+CORPUS=$OUT/corpus
+RUNS=${BENCH_RUNS:-3}
+ONLY=${BENCH_ONLY:-"lookup ingest peers generate table-compile"}
+mkdir -p "$OUT" "$CORPUS"
+want() { [[ " $ONLY " == *" $1 "* ]]; }
+log() { echo "bench: $*" >&2; }
+
+# Tools: GNU time for peak memory, openssl for the peers, a venv with `cryptography`.
+if [ ! -x /usr/bin/time ] || ! command -v openssl >/dev/null; then
+  log "installing time and openssl"
+  apt-get update -qq && apt-get install -y -qq time openssl
+fi
+
+{
+  echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' (dirty tree)')"
+  echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
+  echo "cores: $(nproc)"
+  echo "memory: $(free -g | awk '/Mem:/ {print $2 " GiB"}')"
+  echo "kernel: $(uname -r)"
+  echo "rustc: $(rustc --version)"
+  echo "openssl: $(openssl version)"
+  echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+} > "$OUT/machine.txt"
+cat "$OUT/machine.txt" >&2
+
+log "building (release)"
+cargo build --release --locked -p certblock-bench --bins
+cargo build --release --locked --bin certblock
+BIN=target/release
+
+SIZES="1000 100000"
+[ "${BENCH_1M:-0}" = 1 ] && SIZES="$SIZES 1000000"
+corpus() { # corpus COUNT LAYOUT -> path (made once, reused)
+  local dir=$CORPUS/$1-$2
+  if [ ! -f "$dir/README.md" ]; then
+    rm -rf "$dir"
+    "$BIN/make-corpus" --count "$1" --layout "$2" --out "$dir" >&2
+  fi
+  echo "$dir"
+}
+
+# ---------------------------------------------------------------------------------------------
+if want lookup; then
+  log "lookup (criterion)"
+  cargo bench --locked -p certblock-bench --bench lookup -- --noplot 2>&1 | tee "$OUT/lookup.txt"
+  python3 scripts/bench/summarize.py lookup "$OUT/lookup.txt" > "$OUT/lookup.tsv"
+fi
+
+# ---------------------------------------------------------------------------------------------
+if want ingest; then
+  log "ingest throughput"
+  : > "$OUT/ingest.tsv"
+  echo -e "corpus\tcertificates\tbytes\truns\tmedian_s\tmin_s\tcerts_per_s\tMB_per_s" >> "$OUT/ingest.tsv"
+  for n in $SIZES; do
+    for layout in bundles files; do
+      dir=$(corpus "$n" "$layout")
+      runs=$RUNS; [ "$n" -ge 1000000 ] && runs=1
+      "$BIN/ingest-throughput" "$dir" "$runs" | tee -a "$OUT/ingest.tsv"
+      # Peak memory of one ingest, against the size of the input.
+      /usr/bin/time -v "$BIN/ingest-throughput" "$dir" 1 2> "$OUT/ingest-$n-$layout.time" >/dev/null
+    done
+  done
+fi
+
+# ---------------------------------------------------------------------------------------------
+if want peers; then
+  log "peers: openssl speed sha256 (the floor)"
+  openssl speed -seconds 3 sha256 2>/dev/null | tee "$OUT/openssl-speed.txt" | tail -3
+
+  log "peers: the openssl pipeline of Chromium's README, one process chain per file (sample)"
+  sample=$(corpus 1000 files)
+  files=$(find "$sample" -name 'cert-*.pem' | sort | head -n "${BENCH_OPENSSL_SAMPLE:-1000}")
+  count=$(echo "$files" | wc -l)
+  start=$(date +%s.%N)
+  for f in $files; do
+    openssl x509 -noout -pubkey -in "$f" | openssl pkey -pubin -outform der | openssl dgst -sha256 >/dev/null
+  done
+  end=$(date +%s.%N)
+  python3 -c "import sys; n=int(sys.argv[1]); s=float(sys.argv[3])-float(sys.argv[2]); print(f'openssl-pipeline\t{n}\t{s:.3f}\t{n/s:.1f}')" \
+    "$count" "$start" "$end" | tee "$OUT/openssl-pipeline.tsv"
+
+  log "peers: Python cryptography"
+  if [ ! -x "$OUT/venv/bin/python" ]; then
+    python3 -m venv "$OUT/venv"
+    "$OUT/venv/bin/pip" install -q cryptography
+  fi
+  "$OUT/venv/bin/python" -c 'import cryptography; print("cryptography", cryptography.__version__)' >> "$OUT/machine.txt"
+  : > "$OUT/python.tsv"
+  for n in $SIZES; do
+    for layout in bundles files; do
+      runs=$RUNS; [ "$n" -ge 1000000 ] && runs=1
+      "$OUT/venv/bin/python" scripts/bench/cryptography_peer.py "$(corpus "$n" "$layout")" "$runs" | tee -a "$OUT/python.tsv"
+    done
+  done
+fi
+
+# ---------------------------------------------------------------------------------------------
+if want generate; then
+  log "certblock generate, end to end"
+  echo -e "entries\tlayout\twall_s\tmax_rss_kb\toutput_bytes\texit" > "$OUT/generate.tsv"
+  for n in 100 10000 $SIZES; do
+    [ "$n" = 1000 ] && continue
+    dir=$(corpus "$n" bundles)
+    gen=$OUT/generated-$n
+    rm -rf "$gen" "$gen".tmp-* "$gen".old-*
+    # 1M entries are capped (memory grows ~37 KB per entry today; see BENCHMARKS.md).
+    cap=""; [ "$n" -ge 1000000 ] && cap="prlimit --as=$((20 * 1024 * 1024 * 1024)) timeout 900"
+    set +e
+    /usr/bin/time -v $cap "$BIN/certblock" generate --quiet --sources "$dir" --out "$gen" \
+      --max-file-bytes 100000000 2> "$OUT/generate-$n.time"
+    rc=$?
+    set -e
+    wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$OUT/generate-$n.time" | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
+    rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$OUT/generate-$n.time")
+    bytes=$(du -sb "$gen" 2>/dev/null | cut -f1 || echo 0)
+    echo -e "$n\tbundles\t$wall\t$rss\t${bytes:-0}\t$rc" | tee -a "$OUT/generate.tsv"
+  done
+fi
+
+# ---------------------------------------------------------------------------------------------
+if want table-compile; then
+  log "compile cost of the vendored table"
+  echo -e "entries\ttable_bytes\tprofile\twall_s\tmax_rss_kb\texit" > "$OUT/table-compile.tsv"
+  for n in 1000 10000 100000; do
+    gen=$OUT/generated-$n
+    if [ ! -f "$gen/spki_blocklist.rs" ]; then
+      "$BIN/certblock" generate --quiet --sources "$(corpus "$n" bundles)" --out "$gen" --max-file-bytes 100000000
+    fi
+    crate=$OUT/table-crate-$n
+    rm -rf "$crate"; mkdir -p "$crate/src"
+    cp "$gen/spki_blocklist.rs" "$crate/src/"
+    cat > "$crate/Cargo.toml" <<EOF
+[package]
+name = "table-$n"
+version = "0.0.0"
+edition = "2021"
+publish = false
+
+[workspace]
+
+[dependencies]
+phf = { version = "=0.14.0", default-features = false }
+EOF
+    cat > "$crate/src/lib.rs" <<'EOF'
+include!("spki_blocklist.rs");
+pub fn is_listed(key: &[u8; 32]) -> bool { SPKI_BLOCKLIST.get(key).is_some() }
+EOF
+    for profile in dev release; do
+      flag=""; [ "$profile" = release ] && flag=--release
+      # Dependencies first, then time the table crate alone.
+      (cd "$crate" && cargo build --quiet $flag -p phf >/dev/null 2>&1 || true)
+      set +e
+      (cd "$crate" && /usr/bin/time -v cargo build --quiet $flag 2> "build-$profile.time")
+      rc=$?
+      set -e
+      t=$crate/build-$profile.time
+      wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$t" | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
+      rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$t")
+      echo -e "$n\t$(stat -c %s "$crate/src/spki_blocklist.rs")\t$profile\t$wall\t$rss\t$rc" | tee -a "$OUT/table-compile.tsv"
+      # 100k in release costs minutes and GBs: once is enough.
+      [ "$n" -ge 100000 ] && break
+    done
+  done
+fi
+
+log "done: results in $OUT/*.tsv, $OUT/*.txt"
