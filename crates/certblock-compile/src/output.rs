@@ -53,6 +53,20 @@ impl std::error::Error for OutputError {
     }
 }
 
+/// The environment variable that slows writing down, for tests only: with
+/// `CERTBLOCK_TEST_SLOW_WRITE_MS=N`, [`write_atomically`] pauses N milliseconds after each file,
+/// before the swap and after it, so a test can kill a run mid-write and check that `generated/`
+/// is whole (`tests/killed_mid_write.rs`). Unset, as in every real run, it costs one lookup.
+pub const TEST_SLOW_WRITE_ENV: &str = "CERTBLOCK_TEST_SLOW_WRITE_MS";
+
+/// The test-only pause (see [`TEST_SLOW_WRITE_ENV`]).
+fn test_pause() {
+    let ms = std::env::var(TEST_SLOW_WRITE_ENV).ok().and_then(|v| v.parse::<u64>().ok());
+    if let Some(ms) = ms {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
+}
+
 fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> OutputError + 'a {
     move |source| OutputError::Io { action, path: path.to_path_buf(), source }
 }
@@ -83,8 +97,10 @@ pub fn write_atomically(out: &Path, files: &[GeneratedFile]) -> Result<(), Outpu
         let mut handle = fs::File::create(&path).map_err(io_err("create", &path))?;
         handle.write_all(&file.bytes).map_err(io_err("write", &path))?;
         handle.sync_all().map_err(io_err("flush to disk", &path))?;
+        test_pause();
     }
     sync_dir(&new)?;
+    test_pause();
     if out.exists() {
         swap(&new, out, &old)?;
     } else {
@@ -101,7 +117,10 @@ pub fn write_atomically(out: &Path, files: &[GeneratedFile]) -> Result<(), Outpu
 fn swap(new: &Path, out: &Path, old: &Path) -> Result<(), OutputError> {
     use rustix::fs::{CWD, RenameFlags, renameat_with};
     match renameat_with(CWD, new, CWD, out, RenameFlags::EXCHANGE) {
-        Ok(()) => fs::remove_dir_all(new).map_err(io_err("remove the previous contents", new)),
+        Ok(()) => {
+            test_pause();
+            fs::remove_dir_all(new).map_err(io_err("remove the previous contents", new))
+        }
         // File systems without RENAME_EXCHANGE: fall back to two renames.
         Err(_) => swap_by_two_renames(new, out, old),
     }
@@ -115,7 +134,9 @@ fn swap(new: &Path, out: &Path, old: &Path) -> Result<(), OutputError> {
 
 fn swap_by_two_renames(new: &Path, out: &Path, old: &Path) -> Result<(), OutputError> {
     fs::rename(out, old).map_err(io_err("set aside", out))?;
+    test_pause();
     fs::rename(new, out).map_err(io_err("move into place", out))?;
+    test_pause();
     fs::remove_dir_all(old).map_err(io_err("remove the previous contents", old))
 }
 

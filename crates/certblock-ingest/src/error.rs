@@ -116,6 +116,9 @@ pub enum ProblemKind {
     NoEvidence,
     /// A file that is neither evidence, incident.json, facts.json nor a note.
     UnrecognisedFile,
+    /// Something that is neither a regular file nor a folder (a device, a named pipe, a
+    /// socket), directly or through a symbolic link: reading it could block or never end.
+    NotARegularFile,
     /// A file larger than the configured limit.
     FileTooLarge {
         /// The file's size in bytes.
@@ -339,6 +342,10 @@ impl fmt::Display for ProblemKind {
                 "the incident folder holds no evidence: add certificates (.pem .crt .cer .der), \
                  public keys (.pem .key .pub .der) or facts.json",
             ),
+            P::NotARegularFile => f.write_str(
+                "not a regular file (a device, named pipe or socket, or a link to one); sources/ \
+                 holds only files and folders",
+            ),
             P::UnrecognisedFile => f.write_str(
                 "not a recognised evidence file; evidence files end in .pem .crt .cer .der .key \
                  .pub or are facts.json (notes end in .md)",
@@ -515,7 +522,8 @@ impl fmt::Display for ProblemKind {
             P::TooManyEntries { limit } => {
                 write!(
                     f,
-                    "the sources hold more than {limit} keys, the limit of entries"
+                    "the sources hold more keys than the limit of {limit} entries (one entry \
+                     per distinct SPKI SHA-256)"
                 )
             }
             P::Digest { message } => write!(f, "cannot digest the sources tree: {message}"),

@@ -67,8 +67,9 @@ struct FactsRecord {
 
 /// Reads `facts.json` of `incident` into (key, evidence) pairs, one per record.
 ///
-/// `path` is the file as the user sees it; `file` is its name relative to `sources/`.
-pub(crate) fn parse_facts(
+/// `path` is the file as the user sees it (it names the file in the problem, with the line and
+/// column, when the JSON is refused); `file` is its name relative to `sources/`.
+pub fn parse_facts(
     path: &Path,
     file: &str,
     incident: &IncidentId,

@@ -25,12 +25,9 @@ struct IncidentFile {
     summary: String,
 }
 
-/// Reads the `incident.json` of the folder `id`; `path` is the file as the user sees it.
-pub(crate) fn parse_incident(
-    path: &Path,
-    id: IncidentId,
-    bytes: &[u8],
-) -> Result<Incident, Problem> {
+/// Reads the `incident.json` of the folder `id`; `path` is the file as the user sees it (it
+/// names the file in the problem, with the line and column, when the JSON is refused).
+pub fn parse_incident(path: &Path, id: IncidentId, bytes: &[u8]) -> Result<Incident, Problem> {
     let file: IncidentFile = serde_json::from_slice(bytes)
         .map_err(|e| json_problem(path, &e, |message| ProblemKind::IncidentJson { message }))?;
     Ok(Incident {

@@ -102,6 +102,10 @@ pub(crate) fn walk(root: &Path) -> Tree {
             }
             continue;
         }
+        if !is_dir && !entry.file_type().is_file() {
+            refuse(&mut tree, ProblemKind::NotARegularFile);
+            continue;
+        }
         match (entry.depth(), is_dir) {
             (1, true) => {
                 let id = match name.parse::<IncidentId>() {
