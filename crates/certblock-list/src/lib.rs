@@ -14,6 +14,7 @@
 
 mod bytes;
 mod date;
+pub mod diff;
 pub mod digest;
 mod error;
 mod hash;
