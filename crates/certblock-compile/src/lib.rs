@@ -19,6 +19,7 @@ mod markdown;
 pub mod output;
 pub mod readback;
 mod rust_table;
+pub mod snapshot;
 mod text;
 
 use certblock_formats::{certdata, crlset, onecrl, Unexpressed};
@@ -52,6 +53,8 @@ pub const CRLSET_FILE: &str = crlset::FILE_NAME;
 pub const CERTDATA_FILE: &str = certdata::FILE_NAME;
 /// Sizes and digests of every other file, counts, and what each format could not express.
 pub const MANIFEST_FILE: &str = manifest::FILE_NAME;
+/// The binary snapshot for run-time loading (see [`snapshot`]).
+pub const SNAPSHOT_FILE: &str = snapshot::FILE_NAME;
 
 /// What a format left out: its file name and the entries, with reasons.
 pub type NotExpressed = (&'static str, Vec<Unexpressed>);
@@ -64,6 +67,7 @@ pub fn compile(list: &Blocklist) -> Result<Vec<GeneratedFile>, CompileError> {
         GeneratedFile { name: RUST_TABLE_FILE, bytes: rust_table::render(list).into_bytes() },
         GeneratedFile { name: CHROMIUM_INC_FILE, bytes: chromium_inc::render(list).into_bytes() },
         GeneratedFile { name: MARKDOWN_FILE, bytes: markdown::render(list).into_bytes() },
+        GeneratedFile { name: SNAPSHOT_FILE, bytes: snapshot::render(list) },
     ];
     let mut not_expressed: Vec<NotExpressed> = Vec::new();
     for (name, rendered) in [

@@ -155,6 +155,7 @@ pub fn verify_all(list: &Blocklist, files: &[GeneratedFile]) -> Vec<String> {
             crate::CRLSET_FILE => crlset::verify(list, &file.bytes).err().unwrap_or_default(),
             crate::CERTDATA_FILE => certdata::verify(list, &file.bytes).err().unwrap_or_default(),
             crate::ONECRL_FILE => onecrl::verify(list, &file.bytes).err().unwrap_or_default(),
+            crate::SNAPSHOT_FILE => crate::snapshot::verify(list, &file.bytes).err().unwrap_or_default(),
             other => vec![format!(
                 "compile emits {other} but has no reader for it: add one in \
                  crates/certblock-compile/src/readback.rs"
