@@ -38,8 +38,21 @@
 //! # Lookup by DER key or certificate (`sha2`)
 //!
 //! ```
+//! # // The real Kazakhstan roots are read from the shared corpus at run time (never committed).
+//! # fn kazakhstan_root(name: &str) -> Option<Vec<u8>> {
+//! #     use base64::Engine as _;
+//! #     let path = format!("../../../shared/corpus/kazakhstan/{name}.pem");
+//! #     let Ok(text) = std::fs::read_to_string(&path) else {
+//! #         eprintln!("WARNING: {path} not found; this example is SKIPPED");
+//! #         return None;
+//! #     };
+//! #     let body = text.split("-----BEGIN CERTIFICATE-----").nth(1)?.split("-----END").next()?;
+//! #     let b64: String = body.chars().filter(|c| !c.is_whitespace()).collect();
+//! #     base64::engine::general_purpose::STANDARD.decode(b64).ok()
+//! # }
 //! # #[cfg(feature = "sha2")] {
-//! let der = include_bytes!("../tests/data/qaznet-2019.der");
+//! # let Some(der) = kazakhstan_root("00309c736dd661da6f1eb24173aa849944c168a43a15bffd192eecfdb6f8dbd2") else { return };
+//! let der: &[u8] = &der; // the DER "Qaznet Trust Network" root certificate
 //! let entry = certblock::lookup_certificate(der).unwrap().expect("listed");
 //! assert_eq!(entry.incident, "kazakhstan-qaznet-2019");
 //!
@@ -54,13 +67,26 @@
 //! # Chain check (`sha2`)
 //!
 //! ```
+//! # // The real Kazakhstan roots are read from the shared corpus at run time (never committed).
+//! # fn kazakhstan_root(name: &str) -> Option<Vec<u8>> {
+//! #     use base64::Engine as _;
+//! #     let path = format!("../../../shared/corpus/kazakhstan/{name}.pem");
+//! #     let Ok(text) = std::fs::read_to_string(&path) else {
+//! #         eprintln!("WARNING: {path} not found; this example is SKIPPED");
+//! #         return None;
+//! #     };
+//! #     let body = text.split("-----BEGIN CERTIFICATE-----").nth(1)?.split("-----END").next()?;
+//! #     let b64: String = body.chars().filter(|c| !c.is_whitespace()).collect();
+//! #     base64::engine::general_purpose::STANDARD.decode(b64).ok()
+//! # }
 //! # #[cfg(feature = "sha2")] {
 //! use certblock::{check_chain, Verdict};
+//! # let (Some(qaznet), Some(isca)) = (kazakhstan_root("00309c736dd661da6f1eb24173aa849944c168a43a15bffd192eecfdb6f8dbd2"), kazakhstan_root("3472e4f16c570e0dd388aaaa4a64a34a4b939f1ca770996b5be0037c1aded9c1")) else { return };
 //!
 //! // A leaf (here a fresh self-signed certificate) under the blocked Qaznet root.
 //! let leaf = rcgen::generate_simple_self_signed(vec!["example.kz".into()]).unwrap();
 //! let leaf = leaf.cert.der().to_vec();
-//! let root = include_bytes!("../tests/data/qaznet-2019.der").to_vec();
+//! let root = qaznet.clone(); // the DER "Qaznet Trust Network" root certificate
 //! match check_chain(&[leaf.clone(), root]).unwrap() {
 //!     Verdict::Blocked(hit) => {
 //!         assert_eq!(hit.index, 1); // the root, counting from the leaf
@@ -70,7 +96,7 @@
 //! }
 //!
 //! // A known interception root alone labels the chain without refusing it.
-//! let isca = include_bytes!("../tests/data/isca-known-interception.der").to_vec();
+//! let isca = isca.clone(); // an ISCA root Chromium lists as known interception only
 //! let verdict = check_chain(&[leaf.clone(), isca]).unwrap();
 //! assert!(verdict.is_known_interception() && !verdict.is_blocked());
 //!
@@ -91,13 +117,26 @@
 //! and where both list a key the built-in entry wins.
 //!
 //! ```
+//! # // The real Kazakhstan roots are read from the shared corpus at run time (never committed).
+//! # fn kazakhstan_root(name: &str) -> Option<Vec<u8>> {
+//! #     use base64::Engine as _;
+//! #     let path = format!("../../../shared/corpus/kazakhstan/{name}.pem");
+//! #     let Ok(text) = std::fs::read_to_string(&path) else {
+//! #         eprintln!("WARNING: {path} not found; this example is SKIPPED");
+//! #         return None;
+//! #     };
+//! #     let body = text.split("-----BEGIN CERTIFICATE-----").nth(1)?.split("-----END").next()?;
+//! #     let b64: String = body.chars().filter(|c| !c.is_whitespace()).collect();
+//! #     base64::engine::general_purpose::STANDARD.decode(b64).ok()
+//! # }
 //! # #[cfg(feature = "sha2")] {
 //! use certblock::{Blocklist, Snapshot, SnapshotError};
+//! # let Some(qaznet) = kazakhstan_root("00309c736dd661da6f1eb24173aa849944c168a43a15bffd192eecfdb6f8dbd2") else { return };
 //!
 //! let bytes: &[u8] = include_bytes!("../../../generated/blocklist.bin"); // or read at run time
 //! let snapshot = Snapshot::from_bytes(bytes).expect("an intact snapshot");
 //! let list = Blocklist::with_snapshot(snapshot);
-//! let der = include_bytes!("../tests/data/qaznet-2019.der");
+//! let der: &[u8] = &qaznet; // the DER "Qaznet Trust Network" root certificate
 //! assert!(list.lookup_certificate(der).unwrap().unwrap().action.is_blocked());
 //! assert!(list.check_chain(&[der]).unwrap().is_blocked());
 //!
