@@ -1,11 +1,12 @@
-//! `certblock dump FILE`: recognises a CRLSet, an NSS certdata.txt, a OneCRL JSON or a canonical
-//! list and prints it readably, or as JSON for machines.
+//! `certblock dump FILE`: recognises a CRLSet, an NSS certdata.txt, a OneCRL JSON, a canonical
+//! list or a run-time snapshot (`blocklist.bin`) and prints it readably, or as JSON for machines.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::{bail, Context as _, Result};
 use certblock_formats::{certdata, crlset, detect, onecrl, Format};
+use certblock_compile::snapshot;
 use certblock_list::Blocklist;
 
 /// A readable listing of a canonical list: counts, then one line per key with its labels.
@@ -44,9 +45,19 @@ fn dump_list(list: &Blocklist) -> String {
 /// Prints `path` in its own format's readable form, or as JSON.
 pub fn run(path: &Path, json: bool) -> Result<()> {
     let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    if bytes.starts_with(&snapshot::MAGIC) {
+        let parsed = snapshot::decode(&bytes)
+            .map_err(|e| anyhow::anyhow!("{}: looks like a certblock snapshot but does not read: {e}", path.display()))?;
+        if json {
+            println!("{}", serde_json::to_string_pretty(&parsed)?);
+        } else {
+            print!("{}", snapshot::dump(&parsed));
+        }
+        return Ok(());
+    }
     let Some(format) = detect(&bytes) else {
         bail!(
-            "{}: not a format certblock reads (CRLSet, NSS certdata.txt, OneCRL JSON, certblock list)",
+            "{}: not a format certblock reads (CRLSet, NSS certdata.txt, OneCRL JSON, certblock list, snapshot)",
             path.display()
         );
     };

@@ -105,6 +105,7 @@ fn dump_recognises_every_generated_format() {
         ("certdata.txt", "CKO_NSS_TRUST"),
         ("onecrl.json", "subject"),
         ("blocklist.json", "SPKI SHA-256"),
+        ("blocklist.bin", "kazakhstan-qaznet-2019"),
     ] {
         let out = certblock(&root(), &["dump", generated.join(file).to_str().unwrap()]);
         let stdout = String::from_utf8_lossy(&out.stdout);
