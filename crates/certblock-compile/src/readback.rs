@@ -46,9 +46,12 @@ pub fn read_rust_table(text: &str) -> Result<Vec<RustTableEntry>, String> {
     Ok(out)
 }
 
+/// The keys of one array of a Chromium `.inc`, in file order.
+pub type IncArray = Vec<[u8; 32]>;
+
 /// Reads the two arrays of a Chromium `.inc`: (block list, known-interception list).
-pub fn read_chromium_inc(text: &str) -> Result<(Vec<[u8; 32]>, Vec<[u8; 32]>), String> {
-    let array = |name: &str| -> Result<Vec<[u8; 32]>, String> {
+pub fn read_chromium_inc(text: &str) -> Result<(IncArray, IncArray), String> {
+    let array = |name: &str| -> Result<IncArray, String> {
         let head = format!("{name}[][crypto::kSHA256Length] = {{");
         let start = text.find(&head).ok_or(format!("no array {name}"))? + head.len();
         let body = &text[start..];
@@ -128,12 +131,16 @@ fn verify_chromium_inc(list: &Blocklist, text: &str) -> Vec<String> {
 }
 
 fn verify_markdown(list: &Blocklist, text: &str) -> Vec<String> {
+    // One pass over the headings, then one lookup per entry: linear in the size of the list.
+    let mut headings: BTreeMap<&str, usize> = BTreeMap::new();
+    for line in text.lines() {
+        if let Some(hex) = line.strip_prefix("#### SPKI SHA-256 `").and_then(|l| l.strip_suffix('`')) {
+            *headings.entry(hex).or_default() += 1;
+        }
+    }
     list.entries
         .iter()
-        .filter(|e| {
-            let heading = format!("#### SPKI SHA-256 `{}`", e.spki_sha256);
-            text.matches(&heading).count() != e.incidents.len()
-        })
+        .filter(|e| headings.get(e.spki_sha256.to_hex().as_str()).copied().unwrap_or(0) != e.incidents.len())
         .map(|e| format!("SPKI SHA-256 {} is not listed once under each of its incidents", e.spki_sha256))
         .collect()
 }
