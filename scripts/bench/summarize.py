@@ -13,7 +13,7 @@ def main():
     assert kind == "lookup"
     name = None
     print("group\tcontender\tN\tns_per_lookup_low\tns_per_lookup\tns_per_lookup_high")
-    for line in open(path, encoding="utf-8"):
+    for line in open(path, encoding="utf-8").read().replace("\r", "\n").splitlines():
         m = re.match(r"^(lookup-\w+/[\w-]+/\d+)", line)
         if m:
             name = m.group(1)

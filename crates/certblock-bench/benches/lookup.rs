@@ -10,8 +10,9 @@
 //!   that a compiled table and a runtime-built one perform alike.
 //! - `sorted-binary-search`: Chromium's method, a sorted `Vec<[u8; 32]>` and `binary_search`.
 //! - `hashset`: `std::collections::HashSet<[u8; 32]>` (SipHash-1-3, std's default).
-//! - `snapshot`: the run-time snapshot lookup of `crates/certblock` (see BENCHMARKS.md for its
-//!   state).
+//! - `snapshot`: the run-time snapshot of `crates/certblock` (`Snapshot::from_bytes`, then
+//!   `lookup`), over a file written by the compiler's writer (`certblock_compile::snapshot`):
+//!   sorted keys with a prefix index.
 //!
 //! Each measurement looks up a batch of 1,024 random queries (members for hits, fresh random keys
 //! for misses); criterion reports time per batch and lookups per second (throughput).
@@ -58,6 +59,23 @@ fn phf_map(keys: &[[u8; 32]]) -> phf::Map<[u8; 32], Value> {
     }
 }
 
+/// The run-time snapshot of `keys`, written by the compiler's snapshot writer.
+fn snapshot_bytes(keys: &[[u8; 32]]) -> Vec<u8> {
+    let mut sorted = keys.to_vec();
+    sorted.sort_unstable();
+    let entries: Vec<certblock_compile::snapshot::SnapshotEntry> = sorted
+        .iter()
+        .map(|k| certblock_compile::snapshot::SnapshotEntry {
+            spki_sha256: certblock_list::Sha256Hash(*k),
+            action: certblock_list::Action::Block,
+            incident: "synthetic".to_string(),
+            title: "Synthetic".to_string(),
+            distrust_after: None,
+        })
+        .collect();
+    certblock_compile::snapshot::encode(1, &entries)
+}
+
 fn sizes() -> Vec<usize> {
     if std::env::args().any(|a| a == "--bench") {
         vec![100, 10_000, 1_000_000]
@@ -73,6 +91,16 @@ fn lookup(c: &mut Criterion) {
         let mut sorted = keys.clone();
         sorted.sort_unstable();
         let set: HashSet<[u8; 32]> = keys.iter().copied().collect();
+        let snapshot_file = snapshot_bytes(&keys);
+        // The loader refuses files over SNAPSHOT_MAX_LEN (64 MiB: about 980k entries); then the
+        // snapshot is left out at this N, and says so.
+        let snapshot = match certblock::snapshot::Snapshot::from_bytes(&snapshot_file) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                println!("lookup-snapshot/{n}: not measured: the loader refuses the file: {e}");
+                None
+            }
+        };
         for hits in [true, false] {
             let qs = queries(&keys, BATCH, hits, 42 ^ n as u64);
             let expect = if hits { BATCH } else { 0 };
@@ -96,6 +124,14 @@ fn lookup(c: &mut Criterion) {
             group.bench_with_input(BenchmarkId::new("hashset", n), &qs, |b, qs| {
                 b.iter(|| qs.iter().filter(|q| set.contains(black_box(*q))).count())
             });
+            if let Some(snapshot) = &snapshot {
+                group.bench_with_input(BenchmarkId::new("snapshot", n), &qs, |b, qs| {
+                    b.iter(|| {
+                        qs.iter().filter(|q| snapshot.lookup(black_box(*q)).is_some()).count()
+                    })
+                });
+                assert_eq!(qs.iter().filter(|q| snapshot.lookup(q).is_some()).count(), expect);
+            }
             group.finish();
             // The contenders agree.
             assert_eq!(qs.iter().filter(|q| phf.get(*q).is_some()).count(), expect);

@@ -24,6 +24,7 @@ mod json;
 mod merge;
 mod options;
 mod pem;
+mod progress;
 mod walk;
 
 use std::path::Path;
@@ -33,7 +34,10 @@ use rayon::prelude::*;
 
 pub use error::{IngestError, ItemKind, Problem, ProblemKind, Warning, WarningKind};
 pub use evidence::{EvidenceItem, read_evidence_file, read_evidence_file_with};
+pub use facts::parse_facts;
+pub use incident::parse_incident;
 pub use options::IngestOptions;
+pub use progress::{Progress, ProgressEvent};
 
 use walk::{Role, SourceFile};
 
@@ -54,6 +58,17 @@ enum Outcome {
     Facts(Result<Vec<(certblock_list::Sha256Hash, certblock_list::Evidence)>, Problem>),
     /// A certificate or key file.
     Evidence(Result<Vec<EvidenceItem>, Vec<Problem>>),
+}
+
+impl Outcome {
+    /// How many certificates, keys or records it holds, for progress reports.
+    fn items(&self) -> u64 {
+        match self {
+            Outcome::Incident(_) | Outcome::Facts(Err(_)) | Outcome::Evidence(Err(_)) => 0,
+            Outcome::Facts(Ok(records)) => records.len() as u64,
+            Outcome::Evidence(Ok(items)) => items.len() as u64,
+        }
+    }
 }
 
 /// Reads a file, refusing one larger than the limit before reading it whole.
@@ -125,6 +140,16 @@ fn read_one(
 /// unless everything is right. Evidence files are parsed in parallel and merged in path order,
 /// so the result never depends on timing.
 pub fn ingest(sources: &Path, options: &IngestOptions) -> Result<Ingested, IngestError> {
+    ingest_with_progress(sources, options, &|_| {})
+}
+
+/// [`ingest`], calling `progress` as files are read (from the worker threads) and once more
+/// before merging; the result is the same.
+pub fn ingest_with_progress(
+    sources: &Path,
+    options: &IngestOptions,
+    progress: Progress<'_>,
+) -> Result<Ingested, IngestError> {
     let tree = walk::walk(sources);
     let mut problems = tree.problems;
     let jobs: Vec<(usize, &SourceFile)> = tree
@@ -133,10 +158,16 @@ pub fn ingest(sources: &Path, options: &IngestOptions) -> Result<Ingested, Inges
         .enumerate()
         .flat_map(|(i, dir)| dir.files.iter().map(move |f| (i, f)))
         .collect();
+    progress(ProgressEvent::Started { files: jobs.len() as u64 });
     let outcomes: Vec<Outcome> = jobs
         .par_iter()
-        .map(|&(i, file)| read_one(file, tree.incidents[i].id.as_ref(), options))
+        .map(|&(i, file)| {
+            let outcome = read_one(file, tree.incidents[i].id.as_ref(), options);
+            progress(ProgressEvent::FileRead { items: outcome.items() });
+            outcome
+        })
         .collect();
+    progress(ProgressEvent::Merging);
 
     // Incidents first: evidence needs its incident's action.
     let mut incidents: Vec<Option<Incident>> = vec![None; tree.incidents.len()];
