@@ -7,16 +7,22 @@ use anyhow::{Context as _, Result};
 use certblock_ingest::{IngestOptions, Ingested};
 use certblock_list::{Blocklist, HexBytes};
 
+use crate::progress::RunProgress;
+
 /// Ingests `sources`, printing warnings, or prints every problem and returns `None`.
-fn ingest(sources: &Path, options: &IngestOptions) -> Option<Ingested> {
-    match certblock_ingest::ingest(sources, options) {
+/// A bar shows progress on a terminal when the run is long (see `progress.rs`).
+fn ingest(sources: &Path, options: &IngestOptions, progress: &RunProgress) -> Option<Ingested> {
+    match certblock_ingest::ingest_with_progress(sources, options, &|e| progress.ingest_event(e)) {
         Ok(ingested) => {
-            for warning in &ingested.warnings {
-                eprintln!("warning: {warning}");
-            }
+            progress.suspend(|| {
+                for warning in &ingested.warnings {
+                    eprintln!("warning: {warning}");
+                }
+            });
             Some(ingested)
         }
         Err(error) => {
+            progress.finish();
             for problem in &error.problems {
                 eprintln!("error: {problem}");
             }
@@ -54,18 +60,21 @@ pub fn generate(
     sources: &Path,
     out: &Path,
     previous: Option<&Path>,
-    max_file_bytes: u64,
+    options: IngestOptions,
     quiet: bool,
 ) -> Result<ExitCode> {
-    let options = IngestOptions { max_file_bytes, ..IngestOptions::default() };
     let previous = previous_list(out, previous)?;
-    let Some(Ingested { mut list, .. }) = ingest(sources, &options) else {
+    let progress = RunProgress::new(quiet);
+    let Some(Ingested { mut list, .. }) = ingest(sources, &options, &progress) else {
         return Ok(ExitCode::FAILURE);
     };
     list.sequence_after(previous.as_ref());
+    progress.phase("compiling");
     let files = certblock_compile::compile(&list)?;
+    progress.phase("writing");
     certblock_compile::output::write_atomically(out, &files)
         .with_context(|| format!("writing {}", out.display()))?;
+    progress.finish();
     if !quiet {
         let counts = list.counts();
         println!(
@@ -87,7 +96,9 @@ pub fn generate(
 /// `certblock check`.
 pub fn check(sources: &Path, out: &Path) -> Result<ExitCode> {
     let previous = previous_list(out, None).ok().flatten();
-    let Some(Ingested { mut list, .. }) = ingest(sources, &IngestOptions::default()) else {
+    let progress = RunProgress::new(false);
+    let Some(Ingested { mut list, .. }) = ingest(sources, &IngestOptions::default(), &progress)
+    else {
         return Ok(ExitCode::FAILURE);
     };
     list.sequence_after(previous.as_ref());
@@ -101,6 +112,8 @@ pub fn check(sources: &Path, out: &Path) -> Result<ExitCode> {
     for difference in &differences {
         eprintln!("{}/{difference}", out.display());
     }
+    let list_path = out.join(certblock_compile::LIST_FILE);
+    crate::diff_command::print_for_check(previous.as_ref(), &list, &list_path);
     eprintln!(
         "{} is not what {} produce: run `make generate` and commit the result",
         out.display(),

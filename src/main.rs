@@ -4,8 +4,10 @@
 //! into messages and exit codes (0 success, 1 problems found, 2 usage errors from clap).
 
 mod commands;
+mod progress;
 mod dump;
 mod import;
+mod diff_command;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -36,6 +38,12 @@ enum Command {
         /// The largest evidence file accepted, in bytes.
         #[arg(long, default_value_t = certblock_ingest::IngestOptions::default().max_file_bytes)]
         max_file_bytes: u64,
+        /// The most PEM blocks (certificates and keys) accepted in one file.
+        #[arg(long, default_value_t = certblock_ingest::IngestOptions::default().max_certificates_per_file)]
+        max_certificates_per_file: usize,
+        /// The most entries (distinct keys) accepted in the whole list.
+        #[arg(long, default_value_t = certblock_ingest::IngestOptions::default().max_entries)]
+        max_entries: usize,
         /// Print nothing but errors and warnings.
         #[arg(long, short)]
         quiet: bool,
@@ -57,6 +65,10 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Show which keys and incidents differ between two lists (`certblock diff OLD NEW`), or
+    /// between the list committed at a git revision and the working tree
+    /// (`certblock diff --git REV [NEW]`). Exit status: 0 same, 1 different, 2 trouble.
+    Diff(diff_command::DiffArgs),
     /// Print a CRLSet, NSS certdata.txt, OneCRL JSON or certblock list readably (the format is
     /// recognised from the contents).
     Dump {
@@ -103,11 +115,25 @@ fn parse_action(s: &str) -> Result<certblock_list::Action, String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Generate { sources, out, previous, max_file_bytes, quiet } => {
-            commands::generate(&sources, &out, previous.as_deref(), max_file_bytes, quiet)
+        Command::Generate {
+            sources,
+            out,
+            previous,
+            max_file_bytes,
+            max_certificates_per_file,
+            max_entries,
+            quiet,
+        } => {
+            let options = certblock_ingest::IngestOptions {
+                max_file_bytes,
+                max_certificates_per_file,
+                max_entries,
+            };
+            commands::generate(&sources, &out, previous.as_deref(), options, quiet)
         }
         Command::Check { sources, out } => commands::check(&sources, &out),
         Command::Inspect { files } => commands::inspect(&files),
+        Command::Diff(args) => Ok(diff_command::run(&args)),
         Command::Dump { file, json } => dump::run(&file, json).map(|()| ExitCode::SUCCESS),
         Command::Import { from, file, incident, action, title, summary, references, sources } => {
             import::run(&import::Request {
