@@ -21,6 +21,13 @@ fn write_array(out: &mut String, name: &str, entries: &[&Entry]) {
         for name in names {
             writeln!(out, "    // {}", comment_safe(&name)).unwrap();
         }
+        if let Some(after) = entry.distrust_after {
+            writeln!(
+                out,
+                "    // distrust_after {after}: this array cannot carry the date; the key is blocked for all certificates"
+            )
+            .unwrap();
+        }
         let bytes = entry.spki_sha256.as_bytes();
         for (i, chunk) in bytes.chunks(BYTES_PER_LINE).enumerate() {
             out.push_str(if i == 0 { "    {" } else { "     " });

@@ -44,7 +44,15 @@ struct FormatRecord<'a> {
     file: &'a str,
     expressed: usize,
     not_expressible: Vec<NotExpressible>,
+    /// Entries the format carries without their `distrust_after` date: it blocks them for every
+    /// certificate, issued before the date or after (the safe direction, but not the same rule).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    blocked_without_date: Vec<NotExpressible>,
 }
+
+/// The files whose format has no way to say "distrust only certificates issued after".
+const DATELESS_FORMATS: [&str; 4] =
+    [crate::CHROMIUM_INC_FILE, crate::CRLSET_FILE, crate::CERTDATA_FILE, crate::ONECRL_FILE];
 
 #[derive(Serialize)]
 struct NotExpressible {
@@ -80,12 +88,27 @@ pub(crate) fn render(list: &Blocklist, files: &[GeneratedFile], not_expressed: &
                     .find(|(name, _)| *name == f.name)
                     .map(|(_, u)| u.as_slice())
                     .unwrap_or(&[]);
+                let dateless = DATELESS_FORMATS.contains(&f.name);
                 FormatRecord {
                     file: f.name,
                     expressed: list.entries.len() - left_out.len(),
                     not_expressible: left_out
                         .iter()
                         .map(|u| NotExpressible { spki_sha256: u.spki_sha256, reason: u.reason.clone() })
+                        .collect(),
+                    blocked_without_date: list
+                        .entries
+                        .iter()
+                        .filter(|e| dateless && !left_out.iter().any(|u| u.spki_sha256 == e.spki_sha256))
+                        .filter_map(|e| {
+                            e.distrust_after.map(|t| NotExpressible {
+                                spki_sha256: e.spki_sha256,
+                                reason: format!(
+                                    "distrust_after {t}: this format cannot carry the date, so it blocks the key \
+                                     for every certificate"
+                                ),
+                            })
+                        })
                         .collect(),
                 }
             })

@@ -228,6 +228,30 @@ mod tests {
     }
 
     #[test]
+    fn a_distrust_date_no_format_can_carry_is_reported_not_hidden() {
+        let mut list = list(2, Action::Block);
+        let after: certblock_list::Timestamp = "2020-01-01T00:00:00Z".parse().unwrap();
+        list.incidents[0].distrust_after = Some(after);
+        for entry in &mut list.entries {
+            entry.distrust_after = Some(after);
+        }
+        let files = crate::compile(&list).unwrap();
+        let manifest: serde_json::Value = serde_json::from_slice(&files.last().unwrap().bytes).unwrap();
+        let dateless: Vec<&str> = manifest["formats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["blocked_without_date"].as_array().is_some_and(|a| a.len() == 2))
+            .map(|f| f["file"].as_str().unwrap())
+            .collect();
+        // Bare keys are not expressible at all in certdata.txt and OneCRL, so only these two
+        // carry the keys without their date; the Rust table and the snapshot carry the date.
+        assert_eq!(dateless, [crate::CHROMIUM_INC_FILE, crate::CRLSET_FILE]);
+        let inc = &files.iter().find(|f| f.name == crate::CHROMIUM_INC_FILE).unwrap().bytes;
+        assert_eq!(String::from_utf8_lossy(inc).matches("distrust_after 2020-01-01T00:00:00Z").count(), 2);
+    }
+
+    #[test]
     fn readers_see_what_the_emitters_wrote() {
         let list = list(3, Action::BlockedInterception);
         let table = read_rust_table(&crate::rust_table::render(&list)).unwrap();
