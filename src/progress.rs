@@ -53,11 +53,12 @@ impl RunProgress {
 
     /// Shows the bar once the run has lasted [`SHOW_AFTER`].
     fn show_when_due(&self, bar: &ProgressBar) {
-        if !self.shown.load(Ordering::Relaxed) && self.start.elapsed() >= SHOW_AFTER {
-            if !self.shown.swap(true, Ordering::Relaxed) {
-                bar.set_draw_target(ProgressDrawTarget::stderr());
-                bar.enable_steady_tick(REDRAW);
-            }
+        if !self.shown.load(Ordering::Relaxed)
+            && self.start.elapsed() >= SHOW_AFTER
+            && !self.shown.swap(true, Ordering::Relaxed)
+        {
+            bar.set_draw_target(ProgressDrawTarget::stderr());
+            bar.enable_steady_tick(REDRAW);
         }
     }
 
