@@ -99,7 +99,8 @@ pub(crate) fn render(list: &Blocklist, files: &[GeneratedFile], not_expressed: &
                     blocked_without_date: list
                         .entries
                         .iter()
-                        .filter(|e| dateless && !left_out.iter().any(|u| u.spki_sha256 == e.spki_sha256))
+                        .filter(|e| dateless && e.distrust_after.is_some())
+                        .filter(|e| left_out.binary_search_by(|u| u.spki_sha256.cmp(&e.spki_sha256)).is_err())
                         .filter_map(|e| {
                             e.distrust_after.map(|t| NotExpressible {
                                 spki_sha256: e.spki_sha256,
