@@ -43,22 +43,37 @@ struct FileRecord<'a> {
 struct FormatRecord<'a> {
     file: &'a str,
     expressed: usize,
-    not_expressible: Vec<NotExpressible>,
+    not_expressible: Vec<KeysWithReason>,
     /// Entries the format carries without their `distrust_after` date: it blocks them for every
     /// certificate, issued before the date or after (the safe direction, but not the same rule).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    blocked_without_date: Vec<NotExpressible>,
+    blocked_without_date: Vec<KeysWithReason>,
+}
+
+/// The keys that share one reason, so a list of a million bare keys does not repeat the same
+/// sentence a million times.
+#[derive(Serialize)]
+struct KeysWithReason {
+    reason: String,
+    count: usize,
+    spki_sha256: Vec<Sha256Hash>,
+}
+
+/// Groups (key, reason) pairs by reason; reasons in sorted order, keys in list order.
+fn group_by_reason(pairs: impl Iterator<Item = (Sha256Hash, String)>) -> Vec<KeysWithReason> {
+    let mut groups: std::collections::BTreeMap<String, Vec<Sha256Hash>> = Default::default();
+    for (key, reason) in pairs {
+        groups.entry(reason).or_default().push(key);
+    }
+    groups
+        .into_iter()
+        .map(|(reason, spki_sha256)| KeysWithReason { reason, count: spki_sha256.len(), spki_sha256 })
+        .collect()
 }
 
 /// The files whose format has no way to say "distrust only certificates issued after".
 const DATELESS_FORMATS: [&str; 4] =
     [crate::CHROMIUM_INC_FILE, crate::CRLSET_FILE, crate::CERTDATA_FILE, crate::ONECRL_FILE];
-
-#[derive(Serialize)]
-struct NotExpressible {
-    spki_sha256: Sha256Hash,
-    reason: String,
-}
 
 /// Renders the manifest for `files` (every other generated file) and what formats left out.
 pub(crate) fn render(list: &Blocklist, files: &[GeneratedFile], not_expressed: &[NotExpressed]) -> GeneratedFile {
@@ -92,25 +107,26 @@ pub(crate) fn render(list: &Blocklist, files: &[GeneratedFile], not_expressed: &
                 FormatRecord {
                     file: f.name,
                     expressed: list.entries.len() - left_out.len(),
-                    not_expressible: left_out
-                        .iter()
-                        .map(|u| NotExpressible { spki_sha256: u.spki_sha256, reason: u.reason.clone() })
-                        .collect(),
-                    blocked_without_date: list
-                        .entries
-                        .iter()
-                        .filter(|e| dateless && e.distrust_after.is_some())
-                        .filter(|e| left_out.binary_search_by(|u| u.spki_sha256.cmp(&e.spki_sha256)).is_err())
-                        .filter_map(|e| {
-                            e.distrust_after.map(|t| NotExpressible {
-                                spki_sha256: e.spki_sha256,
-                                reason: format!(
-                                    "distrust_after {t}: this format cannot carry the date, so it blocks the key \
-                                     for every certificate"
-                                ),
+                    not_expressible: group_by_reason(
+                        left_out.iter().map(|u| (u.spki_sha256, u.reason.clone())),
+                    ),
+                    blocked_without_date: group_by_reason(
+                        list.entries
+                            .iter()
+                            .filter(|e| dateless && e.distrust_after.is_some())
+                            .filter(|e| {
+                                left_out.binary_search_by(|u| u.spki_sha256.cmp(&e.spki_sha256)).is_err()
                             })
-                        })
-                        .collect(),
+                            .filter_map(|e| {
+                                e.distrust_after.map(|t| {
+                                    let reason = format!(
+                                        "distrust_after {t}: this format cannot carry the date, so it \
+                                         blocks the key for every certificate"
+                                    );
+                                    (e.spki_sha256, reason)
+                                })
+                            }),
+                    ),
                 }
             })
             .collect(),
