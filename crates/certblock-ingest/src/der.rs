@@ -1,5 +1,7 @@
 //! Certificates and public keys from DER bytes (parsed by x509-parser): hashes, names, validity.
 
+use std::borrow::Cow;
+
 use certblock_list::{Date, EvidenceKind, Sha256Hash, Timestamp};
 use x509_parser::asn1_rs::{FromDer, Header, Length, Tag};
 use x509_parser::certificate::{X509Certificate, X509CertificateParser};
@@ -51,25 +53,37 @@ fn looks_like_private_key(der: &[u8]) -> bool {
 }
 
 /// Reads a certificate that must be one (a PEM CERTIFICATE block).
+#[cfg(test)]
 pub(crate) fn certificate(der: &[u8]) -> Result<Described, ProblemKind> {
+    certificate_owned(der.to_vec())
+}
+
+/// [`certificate`], keeping `der` itself (not a copy) as the item's certificate.
+pub(crate) fn certificate_owned(der: Vec<u8>) -> Result<Described, ProblemKind> {
     if der.is_empty() {
         return Err(ProblemKind::BadCertificate {
             detail: "the block is empty".to_string(),
         });
     }
-    match X509CertificateParser::new()
+    let mut described = match X509CertificateParser::new()
         .with_deep_parse_extensions(false)
-        .parse(der)
+        .parse(&der)
     {
-        Ok(([], cert)) => Ok(describe_certificate(der, &cert)),
-        Ok((rest, _)) => Err(ProblemKind::TrailingBytes {
-            count: rest.len(),
-            after: ItemKind::Certificate,
-        }),
-        Err(e) => {
-            Err(truncation(der).unwrap_or(ProblemKind::BadCertificate { detail: reason(&e) }))
+        Ok(([], cert)) => describe_certificate(&der, &cert),
+        Ok((rest, _)) => {
+            return Err(ProblemKind::TrailingBytes {
+                count: rest.len(),
+                after: ItemKind::Certificate,
+            });
         }
-    }
+        Err(e) => {
+            return Err(
+                truncation(&der).unwrap_or(ProblemKind::BadCertificate { detail: reason(&e) })
+            );
+        }
+    };
+    described.item.certificate_der = Some(der);
+    Ok(described)
 }
 
 /// Reads a public key that must be one (a PEM PUBLIC KEY block).
@@ -95,7 +109,11 @@ pub(crate) fn certificate_or_key(der: &[u8]) -> Result<Described, ProblemKind> {
         .with_deep_parse_extensions(false)
         .parse(der)
     {
-        Ok(([], cert)) => return Ok(describe_certificate(der, &cert)),
+        Ok(([], cert)) => {
+            let mut described = describe_certificate(der, &cert);
+            described.item.certificate_der = Some(der.to_vec());
+            return Ok(described);
+        }
         Ok((rest, _)) => {
             return Err(ProblemKind::TrailingBytes {
                 count: rest.len(),
@@ -129,8 +147,16 @@ pub(crate) fn certificate_or_key(der: &[u8]) -> Result<Described, ProblemKind> {
 /// The algorithm of a key as people name it, its size in bits where known, and whether it is
 /// one of the usual kinds (RSA, EC, Ed25519).
 fn key_algorithm(spki: &SubjectPublicKeyInfo<'_>) -> (String, Option<usize>, bool) {
-    let oid = spki.algorithm.algorithm.to_id_string();
-    match oid.as_str() {
+    // The usual algorithms are recognised by their encoding, without building the dotted string;
+    // anything else (including a non-minimal encoding of a known OID) takes the general way.
+    let oid = match spki.algorithm.algorithm.as_bytes() {
+        [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01] => {
+            Cow::Borrowed("1.2.840.113549.1.1.1")
+        }
+        [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01] => Cow::Borrowed("1.2.840.10045.2.1"),
+        _ => Cow::Owned(spki.algorithm.algorithm.to_id_string()),
+    };
+    match &*oid {
         "1.2.840.113549.1.1.1" => {
             let bits = match spki.parsed() {
                 Ok(PublicKey::RSA(rsa)) => Some(rsa.key_size()),
@@ -144,7 +170,13 @@ fn key_algorithm(spki: &SubjectPublicKeyInfo<'_>) -> (String, Option<usize>, boo
                 .parameters
                 .as_ref()
                 .and_then(|p| p.as_oid().ok())
-                .map(|o| o.to_id_string());
+                .map(|o| match o.as_bytes() {
+                    [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07] => {
+                        Cow::Borrowed("1.2.840.10045.3.1.7")
+                    }
+                    [0x2b, 0x81, 0x04, 0x00, 0x22] => Cow::Borrowed("1.3.132.0.34"),
+                    _ => Cow::Owned(o.to_id_string()),
+                });
             let (name, bits) = match curve.as_deref() {
                 Some("1.2.840.10045.3.1.7") => ("P-256".to_string(), Some(256)),
                 Some("1.3.132.0.34") => ("P-384".to_string(), Some(384)),
@@ -178,6 +210,75 @@ fn describe_key(spki: &SubjectPublicKeyInfo<'_>) -> Described {
     Described { item, warnings }
 }
 
+/// A name exactly as x509-parser's `Display` writes it (`C=XX, O=Org, CN=Name`: attributes
+/// of one RDN joined by ` + `, RDNs by `, `, the usual attribute types abbreviated, values that
+/// are not strings in upper-case hex), built straight into one string rather than through one
+/// string per attribute; `None` where `Display` writes `<X509Error: Invalid X.509 name>`.
+fn name_string(name: &x509_parser::x509::X509Name<'_>) -> Option<String> {
+    use x509_parser::asn1_rs::BmpString;
+    use x509_parser::oid_registry::{
+        OID_DOMAIN_COMPONENT, OID_PKCS9_EMAIL_ADDRESS, OID_X509_COMMON_NAME, OID_X509_COUNTRY_NAME,
+        OID_X509_LOCALITY_NAME, OID_X509_ORGANIZATION_NAME, OID_X509_ORGANIZATIONAL_UNIT,
+        OID_X509_STATE_OR_PROVINCE_NAME,
+    };
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = String::with_capacity(name.as_raw().len());
+    for rdn in name.iter() {
+        if !out.is_empty() {
+            out.push_str(", ");
+        }
+        for (index, attr) in rdn.iter().enumerate() {
+            if index > 0 {
+                out.push_str(" + ");
+            }
+            let oid = attr.attr_type();
+            // The abbreviations x509-parser's own table gives first, then its registry.
+            let known = [
+                (&OID_X509_COMMON_NAME, "CN"),
+                (&OID_X509_COUNTRY_NAME, "C"),
+                (&OID_X509_LOCALITY_NAME, "L"),
+                (&OID_X509_STATE_OR_PROVINCE_NAME, "ST"),
+                (&OID_X509_ORGANIZATION_NAME, "O"),
+                (&OID_X509_ORGANIZATIONAL_UNIT, "OU"),
+                (&OID_DOMAIN_COMPONENT, "DC"),
+                (&OID_PKCS9_EMAIL_ADDRESS, "Email"),
+            ];
+            match known.iter().find(|(k, _)| *k == oid) {
+                Some((_, abbrev)) => out.push_str(abbrev),
+                None => match x509_parser::objects::oid2abbrev(
+                    oid,
+                    x509_parser::objects::oid_registry(),
+                ) {
+                    Ok(abbrev) => out.push_str(abbrev),
+                    Err(_) => out.push_str(&format!("{oid:?}")),
+                },
+            }
+            out.push('=');
+            let value = attr.attr_value();
+            match value.tag() {
+                Tag::NumericString
+                | Tag::VisibleString
+                | Tag::PrintableString
+                | Tag::GeneralString
+                | Tag::ObjectDescriptor
+                | Tag::GraphicString
+                | Tag::T61String
+                | Tag::VideotexString
+                | Tag::Utf8String
+                | Tag::Ia5String => out.push_str(std::str::from_utf8(value.data).ok()?),
+                Tag::BmpString => out.push_str(&BmpString::try_from(value.clone()).ok()?.string()),
+                _ => {
+                    for b in value.as_bytes() {
+                        out.push(char::from(HEX[usize::from(b >> 4)]));
+                        out.push(char::from(HEX[usize::from(b & 15)]));
+                    }
+                }
+            }
+        }
+    }
+    Some(out)
+}
+
 /// A certificate's validity time as a list timestamp, if it can be one.
 fn timestamp(time: &ASN1Time) -> Option<Timestamp> {
     let dt = time.to_datetime();
@@ -189,7 +290,8 @@ fn timestamp(time: &ASN1Time) -> Option<Timestamp> {
     Timestamp::new(date, dt.hour(), dt.minute(), dt.second()).ok()
 }
 
-/// An item for a certificate, with everything the evidence records.
+/// An item for a certificate, with everything the evidence records but the certificate itself
+/// (the caller moves it in, so it is never copied).
 fn describe_certificate(der: &[u8], cert: &X509Certificate<'_>) -> Described {
     use sha1::Digest as _;
     let tbs = &cert.tbs_certificate;
@@ -215,7 +317,8 @@ fn describe_certificate(der: &[u8], cert: &X509Certificate<'_>) -> Described {
         ("subject", tbs.subject(), &mut item.subject),
         ("issuer", tbs.issuer(), &mut item.issuer),
     ] {
-        let text = name.to_string();
+        let text =
+            name_string(name).unwrap_or_else(|| "<X509Error: Invalid X.509 name>".to_string());
         if text.starts_with("<X509Error") {
             warnings.push(WarningKind::UnreadableName { field });
         } else {
@@ -233,7 +336,6 @@ fn describe_certificate(der: &[u8], cert: &X509Certificate<'_>) -> Described {
             None => warnings.push(WarningKind::UnrecordableTime { field }),
         }
     }
-    item.certificate_der = Some(der.to_vec());
     warnings.extend(key.warnings);
     Described { item, warnings }
 }
@@ -241,6 +343,73 @@ fn describe_certificate(der: &[u8], cert: &X509Certificate<'_>) -> Described {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// DER of a TLV.
+    fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+        assert!(content.len() < 128);
+        let mut out = vec![tag, content.len() as u8];
+        out.extend_from_slice(content);
+        out
+    }
+
+    /// Names with one- and many-valued RDNs, empty RDNs, abbreviated, registered and unknown
+    /// attribute types, and string, BMP, non-string and broken values: written as x509-parser's
+    /// own `Display` writes them.
+    #[test]
+    fn names_are_written_as_x509_parser_writes_them() {
+        use x509_parser::x509::X509Name;
+        let cn = [0x55, 0x04, 0x03];
+        let c = [0x55, 0x04, 0x06];
+        let ou = [0x55, 0x04, 0x0b];
+        let serial_number = [0x55, 0x04, 0x05];
+        let email = [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x01];
+        let dc = [0x09, 0x92, 0x26, 0x89, 0x93, 0xf2, 0x2c, 0x64, 0x01, 0x19];
+        let unknown = [0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x3c];
+        type Attr<'a> = (&'a [u8], u8, &'a [u8]);
+        let rdn = |attrs: &[Attr<'_>]| {
+            let mut set = Vec::new();
+            for (oid, tag, value) in attrs {
+                let mut seq = tlv(0x06, oid);
+                seq.extend(tlv(*tag, value));
+                set.extend(tlv(0x30, &seq));
+            }
+            tlv(0x31, &set)
+        };
+        let names: Vec<Vec<Vec<Attr<'_>>>> = vec![
+            vec![
+                vec![(&c, 0x13, b"XX")],
+                vec![(&cn, 0x0c, "Caf\u{e9}".as_bytes())],
+            ],
+            vec![
+                vec![(&cn, 0x13, b"a"), (&ou, 0x13, b"b")],
+                vec![(&email, 0x16, b"x@y")],
+            ],
+            vec![vec![], vec![(&cn, 0x13, b"after an empty RDN")], vec![]],
+            vec![
+                vec![(&dc, 0x16, b"org")],
+                vec![(&serial_number, 0x13, b"42")],
+            ],
+            vec![
+                vec![(&unknown, 0x04, &[0xde, 0xad])],
+                vec![(&cn, 0x1e, &[0, 0x41, 0, 0x42])],
+            ],
+            vec![vec![(&cn, 0x0c, &[0xff, 0xfe])]],
+            vec![vec![(&cn, 0x1e, &[0, 0x41, 0])]],
+            vec![vec![(&cn, 0x02, &[0x01])], vec![(&cn, 0x14, b"t61")]],
+            vec![],
+        ];
+        for (n, rdns) in names.iter().enumerate() {
+            let mut seq = Vec::new();
+            for attrs in rdns {
+                seq.extend(rdn(attrs));
+            }
+            let der = tlv(0x30, &seq);
+            let (_, name) = X509Name::from_der(&der).unwrap_or_else(|e| panic!("name {n}: {e:?}"));
+            let ours =
+                name_string(&name).unwrap_or_else(|| "<X509Error: Invalid X.509 name>".to_string());
+            assert_eq!(ours, name.to_string(), "name {n}");
+        }
+    }
 
     #[test]
     fn garbage_is_neither_certificate_nor_key() {

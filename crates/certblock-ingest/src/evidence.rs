@@ -83,6 +83,31 @@ impl EvidenceItem {
         }
     }
 
+    /// [`EvidenceItem::to_evidence`] by move: the certificate's DER, names and hashes are
+    /// moved into the record, never copied. Returns the record and the item's warnings.
+    pub(crate) fn into_evidence(
+        self,
+        incident: IncidentId,
+        file: String,
+    ) -> (Evidence, Vec<Warning>) {
+        let mut ev = Evidence::new(incident, file, self.position, self.kind);
+        ev.cert_sha256 = self.cert_sha256;
+        ev.subject = self.subject;
+        ev.issuer = self.issuer;
+        ev.serial = self.serial.map(HexBytes);
+        ev.not_before = self.not_before;
+        ev.not_after = self.not_after;
+        ev.subject_der = self.subject_der.map(Base64Bytes);
+        ev.issuer_der = self.issuer_der.map(Base64Bytes);
+        ev.cert_sha1 = self.cert_sha1.map(|h| HexBytes(h.to_vec()));
+        ev.cert_md5 = self.cert_md5.map(|h| HexBytes(h.to_vec()));
+        match self.kind {
+            EvidenceKind::Certificate => ev.certificate = self.certificate_der.map(Base64Bytes),
+            _ => ev.public_key = Some(Base64Bytes(self.spki_der)),
+        }
+        (ev, self.warnings)
+    }
+
     /// The list's evidence record for this item, found in `file` (relative to `sources/`, with
     /// `/` separators) of `incident`.
     pub fn to_evidence(&self, incident: IncidentId, file: String) -> Evidence {
@@ -246,12 +271,57 @@ fn check_hash_name(
     ])
 }
 
+/// What became of one thing [`pem::scan`] found.
+// The large variant is the usual one: boxing it would cost an allocation per certificate.
+#[allow(clippy::large_enum_variant)]
+enum Step {
+    /// A structural fault, or base64 that does not decode.
+    Fault(pem::PemFault),
+    /// A decoded block that is not an acceptable certificate or key, at its BEGIN line.
+    Refused(usize, ProblemKind),
+    /// A certificate or key, with its BEGIN line.
+    Item(usize, der::Described),
+}
+
+/// Bundles with at least this many blocks are decoded and parsed on several threads.
+const PARALLEL_BLOCKS: usize = 64;
+
+/// Decodes and describes one block found by the scan.
+fn step(scanned: pem::Scanned<'_>, buffer: &mut Vec<u8>) -> Step {
+    let block = match scanned {
+        pem::Scanned::Fault(fault) => return Step::Fault(fault),
+        pem::Scanned::Block(block) => block,
+    };
+    let der = match pem::decode(&block, buffer) {
+        Ok(der) => der,
+        Err(fault) => return Step::Fault(fault),
+    };
+    let described = match block.label {
+        "CERTIFICATE" => der::certificate_owned(der),
+        "PUBLIC KEY" => der::public_key(&der),
+        label if label.contains("PRIVATE KEY") => Err(ProblemKind::PrivateKey {
+            label: Some(label.to_string()),
+        }),
+        label => Err(ProblemKind::UnsupportedPemLabel {
+            label: label.to_string(),
+        }),
+    };
+    match described {
+        Ok(d) => Step::Item(block.line, d),
+        Err(kind) => Step::Refused(block.line, kind),
+    }
+}
+
 /// Reads every block of a PEM file; all faults of all blocks are reported together.
+///
+/// The blocks of a large bundle are decoded and parsed in parallel; results are taken in file
+/// order, so nothing depends on timing.
 fn read_pem(
     path: &Path,
     bytes: &[u8],
     options: &IngestOptions,
 ) -> Result<Vec<EvidenceItem>, Vec<Problem>> {
+    use rayon::prelude::*;
     let count = pem::count_begin_markers(bytes);
     if count > options.max_certificates_per_file {
         return Err(vec![Problem::new(
@@ -262,43 +332,53 @@ fn read_pem(
             },
         )]);
     }
-    let (blocks, faults) = pem::parse(bytes);
-    let mut problems: Vec<Problem> = faults
-        .into_iter()
-        .map(|f| Problem::new(path, f.kind).at(Some(f.line), f.column))
-        .collect();
-    let mut items = Vec::with_capacity(blocks.len());
-    for (index, block) in blocks.iter().enumerate() {
-        let position = u32::try_from(index + 1).ok();
-        let described = match block.label.as_str() {
-            "CERTIFICATE" => der::certificate(&block.der),
-            "PUBLIC KEY" => der::public_key(&block.der),
-            label if label.contains("PRIVATE KEY") => Err(ProblemKind::PrivateKey {
-                label: Some(label.to_string()),
-            }),
-            label => Err(ProblemKind::UnsupportedPemLabel {
-                label: label.to_string(),
-            }),
-        };
-        match described {
-            Ok(d) => {
-                let mut item = d.item;
-                item.position = position;
-                item.line = Some(block.line);
-                item.warnings = d
-                    .warnings
-                    .into_iter()
-                    .map(|kind| Warning {
-                        path: path.to_path_buf(),
-                        position,
-                        kind,
-                    })
-                    .collect();
-                items.push(item);
+    let scanned = pem::scan(bytes);
+    let steps: Vec<Step> = if scanned.len() >= PARALLEL_BLOCKS {
+        scanned
+            .into_par_iter()
+            .with_min_len(PARALLEL_BLOCKS / 4)
+            .map_init(Vec::new, |buffer, s| step(s, buffer))
+            .collect()
+    } else {
+        let mut buffer = Vec::new();
+        scanned.into_iter().map(|s| step(s, &mut buffer)).collect()
+    };
+    // PEM faults first, in file order, then what is wrong with decoded blocks (as when the
+    // blocks were all decoded before any was described); sorted below, stably.
+    let mut problems = Vec::new();
+    let mut refused = Vec::new();
+    let mut items = Vec::with_capacity(steps.len());
+    let mut index = 0;
+    for s in steps {
+        let (line, described) = match s {
+            Step::Fault(f) => {
+                problems.push(Problem::new(path, f.kind).at(Some(f.line), f.column));
+                continue;
             }
-            Err(kind) => problems.push(Problem::new(path, kind).at(Some(block.line), None)),
-        }
+            Step::Refused(line, kind) => {
+                index += 1;
+                refused.push(Problem::new(path, kind).at(Some(line), None));
+                continue;
+            }
+            Step::Item(line, described) => (line, described),
+        };
+        index += 1;
+        let position = u32::try_from(index).ok();
+        let mut item = described.item;
+        item.position = position;
+        item.line = Some(line);
+        item.warnings = described
+            .warnings
+            .into_iter()
+            .map(|kind| Warning {
+                path: path.to_path_buf(),
+                position,
+                kind,
+            })
+            .collect();
+        items.push(item);
     }
+    problems.extend(refused);
     if !problems.is_empty() {
         crate::error::sort_problems(&mut problems);
         return Err(problems);

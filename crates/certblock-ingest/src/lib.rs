@@ -24,6 +24,8 @@ mod json;
 mod merge;
 mod options;
 mod pem;
+#[cfg(test)]
+mod pem_reference;
 mod progress;
 mod walk;
 
@@ -50,6 +52,26 @@ pub struct Ingested {
     pub warnings: Vec<Warning>,
 }
 
+/// One certificate or key of an evidence file, ready to merge.
+struct ToMerge {
+    /// Its key.
+    spki_sha256: certblock_list::Sha256Hash,
+    /// Its evidence record.
+    evidence: certblock_list::Evidence,
+    /// The line of its PEM block, for problems.
+    line: Option<usize>,
+}
+
+/// What reading one evidence file gave: its items, their warnings and how many there were.
+struct EvidenceFile {
+    /// The items, in file order (none when the folder name is not a valid id).
+    items: Vec<ToMerge>,
+    /// Their warnings, in file order.
+    warnings: Vec<Warning>,
+    /// How many items the file held.
+    count: u64,
+}
+
 /// What reading one file gave.
 enum Outcome {
     /// incident.json.
@@ -57,7 +79,7 @@ enum Outcome {
     /// facts.json: one (key, evidence) per record.
     Facts(Result<Vec<(certblock_list::Sha256Hash, certblock_list::Evidence)>, Problem>),
     /// A certificate or key file.
-    Evidence(Result<Vec<EvidenceItem>, Vec<Problem>>),
+    Evidence(Result<EvidenceFile, Vec<Problem>>),
 }
 
 impl Outcome {
@@ -66,7 +88,7 @@ impl Outcome {
         match self {
             Outcome::Incident(_) | Outcome::Facts(Err(_)) | Outcome::Evidence(Err(_)) => 0,
             Outcome::Facts(Ok(records)) => records.len() as u64,
-            Outcome::Evidence(Ok(items)) => items.len() as u64,
+            Outcome::Evidence(Ok(file)) => file.count,
         }
     }
 }
@@ -127,10 +149,42 @@ fn read_one(
                 .unwrap_or_else(|| "invalid".parse().expect("a valid id"));
             facts::parse_facts(&file.path, &file.relative, &id, &b)
         })),
-        Role::Evidence(_) => Outcome::Evidence(match bytes {
-            Ok(b) => evidence::read_evidence_file_with(&file.path, &b, options),
-            Err(p) => Err(vec![p]),
-        }),
+        Role::Evidence(_) => Outcome::Evidence(
+            bytes
+                .map_err(|p| vec![p])
+                .and_then(|b| evidence::read_evidence_file_with(&file.path, &b, options))
+                .map(|items| {
+                    let count = items.len() as u64;
+                    // A folder whose name is not a valid id is checked, never merged.
+                    let Some(id) = id else {
+                        return EvidenceFile {
+                            items: Vec::new(),
+                            warnings: Vec::new(),
+                            count,
+                        };
+                    };
+                    let mut warnings = Vec::new();
+                    let items = items
+                        .into_iter()
+                        .map(|item| {
+                            let (spki_sha256, line) = (item.spki_sha256, item.line);
+                            let (evidence, w) =
+                                item.into_evidence(id.clone(), file.relative.clone());
+                            warnings.extend(w);
+                            ToMerge {
+                                spki_sha256,
+                                evidence,
+                                line,
+                            }
+                        })
+                        .collect();
+                    EvidenceFile {
+                        items,
+                        warnings,
+                        count,
+                    }
+                }),
+        ),
     }
 }
 
@@ -158,15 +212,39 @@ pub fn ingest_with_progress(
         .enumerate()
         .flat_map(|(i, dir)| dir.files.iter().map(move |f| (i, f)))
         .collect();
-    progress(ProgressEvent::Started { files: jobs.len() as u64 });
-    let outcomes: Vec<Outcome> = jobs
-        .par_iter()
-        .map(|&(i, file)| {
-            let outcome = read_one(file, tree.incidents[i].id.as_ref(), options);
-            progress(ProgressEvent::FileRead { items: outcome.items() });
-            outcome
-        })
-        .collect();
+    progress(ProgressEvent::Started {
+        files: jobs.len() as u64,
+    });
+    // The digest of the tree is computed on its own thread while the files are parsed (it reads
+    // the same files, mostly from the page cache by then, several at a time); it is only used if
+    // all is well. When the walk already found problems the run fails anyway, and the tree may
+    // hold what must not be read (a named pipe would block), so it is not computed then.
+    let (source_digest, outcomes) = std::thread::scope(|scope| {
+        let digest = problems.is_empty().then(|| {
+            scope.spawn(|| {
+                certblock_list::digest::source_tree_digest_with(sources, &|paths| {
+                    paths.par_iter().map(std::fs::read).collect()
+                })
+            })
+        });
+        let outcomes: Vec<Outcome> = jobs
+            .par_iter()
+            .map(|&(i, file)| {
+                let outcome = read_one(file, tree.incidents[i].id.as_ref(), options);
+                progress(ProgressEvent::FileRead {
+                    items: outcome.items(),
+                });
+                outcome
+            })
+            .collect();
+        let digest = digest.map(|thread| {
+            thread
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        });
+
+        (digest, outcomes)
+    });
     progress(ProgressEvent::Merging);
 
     // Incidents first: evidence needs its incident's action.
@@ -195,19 +273,26 @@ pub fn ingest_with_progress(
             Outcome::Facts(Err(p)) => problems.push(p),
             Outcome::Evidence(Err(ps)) => problems.extend(ps),
             Outcome::Facts(Ok(records)) => {
-                if id.is_none() {
-                    continue;
-                }
+                let Some(id) = id else { continue };
+                let source = merge::Source {
+                    path: &file.path,
+                    relative: &file.relative,
+                    incident: id,
+                };
                 for (spki, ev) in records {
-                    merger.add(spki, ev, action, &file.path, None);
+                    merger.add(spki, ev, action, source, None);
                 }
             }
-            Outcome::Evidence(Ok(items)) => {
+            Outcome::Evidence(Ok(evidence_file)) => {
                 let Some(id) = id else { continue };
-                for item in items {
-                    warnings.extend(item.warnings.iter().cloned());
-                    let ev = item.to_evidence(id.clone(), file.relative.clone());
-                    merger.add(item.spki_sha256, ev, action, &file.path, item.line);
+                let source = merge::Source {
+                    path: &file.path,
+                    relative: &file.relative,
+                    incident: id,
+                };
+                warnings.extend(evidence_file.warnings);
+                for item in evidence_file.items {
+                    merger.add(item.spki_sha256, item.evidence, action, source, item.line);
                 }
             }
         }
@@ -218,7 +303,9 @@ pub fn ingest_with_progress(
         return Err(IngestError::new(problems));
     }
 
-    let source_digest = certblock_list::digest::source_tree_digest(sources).map_err(|e| {
+    let source_digest =
+        source_digest.unwrap_or_else(|| certblock_list::digest::source_tree_digest(sources));
+    let source_digest = source_digest.map_err(|e| {
         IngestError::new(vec![Problem::new(
             sources,
             ProblemKind::Digest {
@@ -234,7 +321,17 @@ pub fn ingest_with_progress(
         incidents,
         entries,
     };
-    if let Err(broken) = list.validate() {
+    // Every invariant of `Blocklist::validate`, with the per-entry checks (which re-hash every
+    // certificate and key) spread over the threads; the result is exactly `validate`'s.
+    let mut broken = list.validate_list();
+    let per_entry: Vec<Vec<String>> = list
+        .entries
+        .par_iter()
+        .with_min_len(1024)
+        .map(|entry| list.validate_entry(entry))
+        .collect();
+    broken.extend(per_entry.into_iter().flatten());
+    if !broken.is_empty() {
         let problems = broken
             .into_iter()
             .map(|message| Problem::new(sources, ProblemKind::InvalidList { message }))

@@ -8,7 +8,7 @@
 //! link, its target). Timestamps and permissions are left out, so a fresh clone digests the same.
 
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use sha2::Digest as _;
 
@@ -19,30 +19,108 @@ const DOMAIN: &[u8] = b"certblock source tree v1\0";
 
 /// Digests the tree under `root` (see the module documentation).
 pub fn source_tree_digest(root: &Path) -> io::Result<Sha256Hash> {
+    source_tree_digest_with(root, &|paths: &[PathBuf]| paths.iter().map(std::fs::read).collect())
+}
+
+/// The files [`source_tree_digest_with`] hands its reader at once: at most this many...
+const BATCH_FILES: usize = 256;
+/// ... and about this many bytes (a larger file goes alone).
+const BATCH_BYTES: u64 = 16 << 20;
+
+/// Reads a batch of files: each one's bytes (or error), in the order of the paths.
+pub type FileReader<'a> = dyn Fn(&[PathBuf]) -> Vec<io::Result<Vec<u8>>> + Sync + 'a;
+
+/// One item of the tree, waiting for the bytes of the files before it to be read.
+struct Pending {
+    kind: u8,
+    name: String,
+    /// The body of a directory (empty) or a link (its target); `None` for a file, whose body is
+    /// the next one of the batch.
+    body: Option<Vec<u8>>,
+}
+
+/// [`source_tree_digest`], with the bytes of the files read by `read_files`: it is handed the
+/// paths of a batch of files, in digest order, and returns each one's bytes (or error) in the
+/// same order, so that a caller can read them on several threads. The digest is the same
+/// whoever reads the files; the first error in digest order is the one returned.
+pub fn source_tree_digest_with(
+    root: &Path,
+    read_files: &FileReader<'_>,
+) -> io::Result<Sha256Hash> {
     let mut hasher = sha2::Sha256::new();
     hasher.update(DOMAIN);
+    let mut pending: Vec<Pending> = Vec::new();
+    let mut paths: Vec<PathBuf> = Vec::new();
+    let mut batch_bytes = 0u64;
+    let flush = |hasher: &mut sha2::Sha256,
+                 pending: &mut Vec<Pending>,
+                 paths: &mut Vec<PathBuf>|
+     -> io::Result<()> {
+        let mut bodies = read_files(paths).into_iter();
+        for item in pending.drain(..) {
+            let body = match item.body {
+                Some(body) => body,
+                None => bodies.next().unwrap_or_else(|| {
+                    Err(io::Error::other("the file reader returned too few files"))
+                })?,
+            };
+            hasher.update([item.kind]);
+            hasher.update((item.name.len() as u64).to_le_bytes());
+            hasher.update(item.name.as_bytes());
+            hasher.update((body.len() as u64).to_le_bytes());
+            hasher.update(&body);
+        }
+        paths.clear();
+        Ok(())
+    };
     let walk = walkdir::WalkDir::new(root).follow_links(false).sort_by_file_name().min_depth(1);
     for item in walk {
-        let item = item.map_err(io::Error::other)?;
-        let relative = item.path().strip_prefix(root).map_err(io::Error::other)?;
+        let item = match item {
+            Ok(item) => item,
+            Err(e) => {
+                flush(&mut hasher, &mut pending, &mut paths)?;
+                return Err(io::Error::other(e));
+            }
+        };
+        let relative = match item.path().strip_prefix(root) {
+            Ok(relative) => relative,
+            Err(e) => {
+                flush(&mut hasher, &mut pending, &mut paths)?;
+                return Err(io::Error::other(e));
+            }
+        };
         let name: Vec<String> =
             relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
         let name = name.join("/");
         let file_type = item.file_type();
-        let (kind, body): (u8, Vec<u8>) = if file_type.is_dir() {
-            (b'd', Vec::new())
+        if file_type.is_dir() {
+            pending.push(Pending { kind: b'd', name, body: Some(Vec::new()) });
         } else if file_type.is_symlink() {
-            let target = std::fs::read_link(item.path())?;
-            (b'l', target.to_string_lossy().into_owned().into_bytes())
+            let target = match std::fs::read_link(item.path()) {
+                Ok(target) => target,
+                Err(e) => {
+                    flush(&mut hasher, &mut pending, &mut paths)?;
+                    return Err(e);
+                }
+            };
+            let body = target.to_string_lossy().into_owned().into_bytes();
+            pending.push(Pending { kind: b'l', name, body: Some(body) });
         } else {
-            (b'f', std::fs::read(item.path())?)
-        };
-        hasher.update([kind]);
-        hasher.update((name.len() as u64).to_le_bytes());
-        hasher.update(name.as_bytes());
-        hasher.update((body.len() as u64).to_le_bytes());
-        hasher.update(&body);
+            let size = item.metadata().map_or(0, |m| m.len());
+            if !paths.is_empty() && batch_bytes.saturating_add(size) > BATCH_BYTES {
+                flush(&mut hasher, &mut pending, &mut paths)?;
+                batch_bytes = 0;
+            }
+            pending.push(Pending { kind: b'f', name, body: None });
+            paths.push(item.into_path());
+            batch_bytes = batch_bytes.saturating_add(size);
+            if paths.len() >= BATCH_FILES {
+                flush(&mut hasher, &mut pending, &mut paths)?;
+                batch_bytes = 0;
+            }
+        }
     }
+    flush(&mut hasher, &mut pending, &mut paths)?;
     Ok(Sha256Hash(hasher.finalize().into()))
 }
 
@@ -81,6 +159,38 @@ mod tests {
                 let _ = std::fs::remove_dir_all(&self.0);
             }
         }
+    }
+
+    #[test]
+    fn any_reader_gives_the_same_digest_and_errors_come_in_order() {
+        let files: Vec<(String, String)> =
+            (0..600).map(|i| (format!("d{}/f{i:04}.pem", i % 3), "x".repeat(i))).collect();
+        let refs: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        let t = tree(&refs);
+        let reversed = |paths: &[PathBuf]| -> Vec<io::Result<Vec<u8>>> {
+            let mut out: Vec<_> = paths.iter().rev().map(std::fs::read).collect();
+            out.reverse();
+            out
+        };
+        assert_eq!(
+            source_tree_digest(&t.0).unwrap(),
+            source_tree_digest_with(&t.0, &reversed).unwrap()
+        );
+        let failing = |paths: &[PathBuf]| -> Vec<io::Result<Vec<u8>>> {
+            paths
+                .iter()
+                .map(|p| {
+                    let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                    if name.as_str() >= "f0300" {
+                        Err(io::Error::other(name))
+                    } else {
+                        std::fs::read(p)
+                    }
+                })
+                .collect()
+        };
+        let e = source_tree_digest_with(&t.0, &failing).unwrap_err();
+        assert_eq!(e.to_string(), "f0300.pem");
     }
 
     #[test]

@@ -404,7 +404,21 @@ impl Blocklist {
     /// carry the entry's action; evidence belongs to one of the entry's incidents; a certificate
     /// hashes to its `cert_sha256`; a public key hashes to the entry's key; an entry's
     /// `distrust_after` equals the one of each of its incidents, and none is before 1970.
+    ///
+    /// [`Blocklist::validate_list`] and [`Blocklist::validate_entry`] are its two halves, for a
+    /// caller that checks entries on several threads (ingest does): `validate` is exactly
+    /// `validate_list` followed by `validate_entry` of every entry, in order.
     pub fn validate(&self) -> Result<(), Vec<String>> {
+        let mut problems = self.validate_list();
+        for entry in &self.entries {
+            problems.extend(self.validate_entry(entry));
+        }
+        if problems.is_empty() { Ok(()) } else { Err(problems) }
+    }
+
+    /// The invariants of [`Blocklist::validate`] about the list as a whole (incidents sorted,
+    /// unique and dated after 1970, entries sorted and unique); every violation, in order.
+    pub fn validate_list(&self) -> Vec<String> {
         let mut problems = Vec::new();
         for pair in self.incidents.windows(2) {
             if pair[0].id >= pair[1].id {
@@ -433,73 +447,80 @@ impl Blocklist {
                 ));
             }
         }
-        for entry in &self.entries {
-            let key = entry.spki_sha256;
-            if entry.incidents.is_empty() {
-                problems.push(format!("entry SPKI SHA-256 {key} names no incident"));
-            }
-            if entry.evidence.is_empty() {
-                problems.push(format!("entry SPKI SHA-256 {key} has no evidence"));
-            }
-            if entry.incidents.windows(2).any(|p| p[0] >= p[1]) {
-                problems.push(format!("entry SPKI SHA-256 {key}: incidents not sorted and unique"));
-            }
-            for id in &entry.incidents {
-                match self.incident(id) {
-                    None => problems.push(format!(
-                        "entry SPKI SHA-256 {key} names incident {id}, which the list does not hold"
-                    )),
-                    Some(incident) => {
-                        if incident.action != entry.action {
-                            problems.push(format!(
-                                "entry SPKI SHA-256 {key} has action {} but its incident {id} says {}",
-                                entry.action, incident.action
-                            ));
-                        }
-                        if incident.distrust_after != entry.distrust_after {
-                            problems.push(format!(
-                                "entry SPKI SHA-256 {key} has distrust_after {} but its incident {id} says {}",
-                                show_distrust_after(entry.distrust_after),
-                                show_distrust_after(incident.distrust_after)
-                            ));
-                        }
-                    }
-                }
-            }
-            if entry.evidence.windows(2).any(|p| p[0].sort_key() >= p[1].sort_key()) {
-                problems.push(format!("entry SPKI SHA-256 {key}: evidence not sorted and unique"));
-            }
-            for ev in &entry.evidence {
-                if !entry.incidents.contains(&ev.incident) {
-                    problems.push(format!(
-                        "entry SPKI SHA-256 {key}: evidence {} belongs to incident {}, which the entry does not name",
-                        ev.location(),
-                        ev.incident
-                    ));
-                }
-                if let Some(cert) = &ev.certificate {
-                    let actual = Sha256Hash::digest(&cert.0);
-                    if ev.cert_sha256 != Some(actual) {
+        problems
+    }
+
+    /// The invariants of [`Blocklist::validate`] about one entry of this list (its incidents,
+    /// action, `distrust_after` and evidence, every certificate and key re-hashed); every
+    /// violation, in order. Independent of every other entry, so entries may be checked in
+    /// parallel.
+    pub fn validate_entry(&self, entry: &Entry) -> Vec<String> {
+        let mut problems = Vec::new();
+        let key = entry.spki_sha256;
+        if entry.incidents.is_empty() {
+            problems.push(format!("entry SPKI SHA-256 {key} names no incident"));
+        }
+        if entry.evidence.is_empty() {
+            problems.push(format!("entry SPKI SHA-256 {key} has no evidence"));
+        }
+        if entry.incidents.windows(2).any(|p| p[0] >= p[1]) {
+            problems.push(format!("entry SPKI SHA-256 {key}: incidents not sorted and unique"));
+        }
+        for id in &entry.incidents {
+            match self.incident(id) {
+                None => problems.push(format!(
+                    "entry SPKI SHA-256 {key} names incident {id}, which the list does not hold"
+                )),
+                Some(incident) => {
+                    if incident.action != entry.action {
                         problems.push(format!(
-                            "entry SPKI SHA-256 {key}: certificate in {} has certificate SHA-256 {actual}, \
-                             but the evidence records {:?}",
-                            ev.location(),
-                            ev.cert_sha256.map(|h| h.to_hex())
+                            "entry SPKI SHA-256 {key} has action {} but its incident {id} says {}",
+                            entry.action, incident.action
                         ));
                     }
-                }
-                if let Some(spki) = &ev.public_key {
-                    let actual = Sha256Hash::digest(&spki.0);
-                    if actual != key {
+                    if incident.distrust_after != entry.distrust_after {
                         problems.push(format!(
-                            "entry SPKI SHA-256 {key}: public key in {} hashes to SPKI SHA-256 {actual}",
-                            ev.location()
+                            "entry SPKI SHA-256 {key} has distrust_after {} but its incident {id} says {}",
+                            show_distrust_after(entry.distrust_after),
+                            show_distrust_after(incident.distrust_after)
                         ));
                     }
                 }
             }
         }
-        if problems.is_empty() { Ok(()) } else { Err(problems) }
+        if entry.evidence.windows(2).any(|p| p[0].sort_key() >= p[1].sort_key()) {
+            problems.push(format!("entry SPKI SHA-256 {key}: evidence not sorted and unique"));
+        }
+        for ev in &entry.evidence {
+            if !entry.incidents.contains(&ev.incident) {
+                problems.push(format!(
+                    "entry SPKI SHA-256 {key}: evidence {} belongs to incident {}, which the entry does not name",
+                    ev.location(),
+                    ev.incident
+                ));
+            }
+            if let Some(cert) = &ev.certificate {
+                let actual = Sha256Hash::digest(&cert.0);
+                if ev.cert_sha256 != Some(actual) {
+                    problems.push(format!(
+                        "entry SPKI SHA-256 {key}: certificate in {} has certificate SHA-256 {actual}, \
+                         but the evidence records {:?}",
+                        ev.location(),
+                        ev.cert_sha256.map(|h| h.to_hex())
+                    ));
+                }
+            }
+            if let Some(spki) = &ev.public_key {
+                let actual = Sha256Hash::digest(&spki.0);
+                if actual != key {
+                    problems.push(format!(
+                        "entry SPKI SHA-256 {key}: public key in {} hashes to SPKI SHA-256 {actual}",
+                        ev.location()
+                    ));
+                }
+            }
+        }
+        problems
     }
 }
 
