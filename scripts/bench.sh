@@ -5,7 +5,8 @@
 #   ingest        certblock_ingest::ingest on synthetic corpora (files vs bundles), median of runs
 #   peers         openssl pipeline per file (sample), Python `cryptography`, `openssl speed sha256`
 #   generate      `certblock generate` end to end: wall time and peak RSS (/usr/bin/time -v)
-#   table-compile build time and peak RSS of a scratch crate including spki_blocklist.rs
+#   table-compile build time and peak RSS of a scratch crate including spki_blocklist.rs, in the
+#                 phf form and the sorted include_bytes! form (1k-100k; 1M sorted form only)
 #
 # Environment: BENCH_1M=1 adds the 1M-certificate corpus (ingest and peers; generate at 1M only
 # with BENCH_GENERATE_1M=1, under a 20 GiB address-space cap and a 15-minute timeout); BENCH_ONLY="lookup ingest peers generate table-compile" runs a subset;
@@ -138,48 +139,49 @@ fi
 
 # ---------------------------------------------------------------------------------------------
 if want table-compile; then
-  log "compile cost of the vendored table"
-  echo -e "entries\ttable_bytes\tprofile\twall_s\tmax_rss_kb\texit" > "$OUT/table-compile.tsv"
-  for n in 1000 10000 100000; do
+  # Both forms of spki_blocklist.rs from the same list: phf literals (the form up to
+  # certblock_compile::RUST_TABLE_PHF_MAX = 50k keys) and the sorted include_bytes! form (above
+  # it). 1k-100k use the list `generate` wrote for the bundles corpus; 1M (sorted form only: a
+  # phf literal of 1M keys needs ~141 s and ~11 GB) uses a synthetic list of random keys.
+  log "compile cost of the vendored table (phf and sorted forms)"
+  cargo build --release --locked -p certblock-bench --bin make-table
+  echo -e "entries\tform\ttable_bytes\tprofile\twall_s\tmax_rss_kb\texit" > "$OUT/table-compile.tsv"
+  for n in 1000 10000 100000 1000000; do
     gen=$OUT/generated-$n
-    if [ ! -f "$gen/spki_blocklist.rs" ]; then
+    if [ "$n" -lt 1000000 ] && [ ! -f "$gen/blocklist.json" ]; then
       "$BIN/certblock" generate --quiet --sources "$(corpus "$n" bundles)" --out "$gen" --max-file-bytes 100000000
     fi
-    crate=$OUT/table-crate-$n
-    rm -rf "$crate"; mkdir -p "$crate/src"
-    cp "$gen/spki_blocklist.rs" "$crate/src/"
-    cat > "$crate/Cargo.toml" <<EOF
-[package]
-name = "table-$n"
-version = "0.0.0"
-edition = "2021"
-publish = false
-
-[workspace]
-
-[dependencies]
-phf = { version = "=0.14.0", default-features = false }
-EOF
-    cat > "$crate/src/lib.rs" <<'EOF'
-include!("spki_blocklist.rs");
-pub fn is_listed(key: &[u8; 32]) -> bool { SPKI_BLOCKLIST.get(key).is_some() }
-EOF
-    for profile in dev release; do
-      flag=""; [ "$profile" = release ] && flag=--release
-      # Dependencies first, then time the table crate alone.
-      (cd "$crate" && cargo build --quiet $flag -p phf >/dev/null 2>&1 || true)
-      set +e
-      (cd "$crate" && /usr/bin/time -v cargo build --quiet $flag 2> "build-$profile.time")
-      rc=$?
-      set -e
-      t=$crate/build-$profile.time
-      wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$t" | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
-      rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$t")
-      echo -e "$n\t$(stat -c %s "$crate/src/spki_blocklist.rs")\t$profile\t$wall\t$rss\t$rc" | tee -a "$OUT/table-compile.tsv"
-      # 100k in release costs minutes and GBs: once is enough.
-      [ "$n" -ge 100000 ] && break
+    for form in phf sorted; do
+      [ "$n" -ge 1000000 ] && [ "$form" = phf ] && continue
+      crate=$OUT/table-crate-$n-$form
+      rm -rf "$crate"; mkdir -p "$crate/src"
+      if [ "$n" -lt 1000000 ]; then src="--list $gen/blocklist.json"; else src="--count $n"; fi
+      "$BIN/make-table" --form "$form" --out "$crate/src" $src >/dev/null
+      dep='phf = { version = "=0.14.0", default-features = false }'
+      [ "$form" = sorted ] && dep=''
+      printf '[package]\nname = "table-%s-%s"\nversion = "0.0.0"\nedition = "2021"\npublish = false\n\n[workspace]\n\n[dependencies]\n%s\n' \
+        "$n" "$form" "$dep" > "$crate/Cargo.toml"
+      printf '#![no_std]\ninclude!("spki_blocklist.rs");\npub fn is_listed(key: &[u8; 32]) -> bool { SPKI_BLOCKLIST.get(key).is_some() }\n' \
+        > "$crate/src/lib.rs"
+      bytes=$(cat "$crate"/src/spki_blocklist.* | wc -c)
+      for profile in dev release; do
+        flag=""; [ "$profile" = release ] && flag=--release
+        # Dependencies first, then time the table crate alone.
+        if [ "$form" = phf ]; then (cd "$crate" && cargo build --quiet $flag -p phf >/dev/null 2>&1 || true); fi
+        set +e
+        (cd "$crate" && /usr/bin/time -v cargo build --quiet $flag 2> "build-$profile.time")
+        rc=$?
+        set -e
+        t=$crate/build-$profile.time
+        wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$t" | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
+        rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$t")
+        echo -e "$n\t$form\t$bytes\t$profile\t$wall\t$rss\t$rc" | tee -a "$OUT/table-compile.tsv"
+        # The phf form at 100k in release costs minutes and GBs: once (dev) is enough.
+        if [ "$n" -ge 100000 ] && [ "$form" = phf ]; then break; fi
+      done
     done
   done
 fi
 
+# ---------------------------------------------------------------------------------------------
 log "done: results in $OUT/*.tsv, $OUT/*.txt"

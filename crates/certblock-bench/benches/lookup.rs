@@ -13,6 +13,11 @@
 //! - `snapshot`: the run-time snapshot of `crates/certblock` (`Snapshot::from_bytes`, then
 //!   `lookup`), over a file written by the compiler's writer (`certblock_compile::snapshot`):
 //!   sorted keys with a prefix index.
+//! - `sorted-table`: the lookup of the sorted form of the vendorable table (`spki_blocklist.rs`
+//!   over `spki_blocklist.bin`, used above `certblock_compile::RUST_TABLE_PHF_MAX` keys), as
+//!   `certblock_compile::sorted_table::position` runs it over the compiler's encoding: the same
+//!   steps as the generated code (two index words, the keys of one bucket, one value word), with
+//!   the layout read from the header instead of compiled-in constants.
 //!
 //! Each measurement looks up a batch of 1,024 random queries (members for hits, fresh random keys
 //! for misses); criterion reports time per batch and lookups per second (throughput).
@@ -76,6 +81,13 @@ fn snapshot_bytes(keys: &[[u8; 32]]) -> Vec<u8> {
     certblock_compile::snapshot::encode(1, &entries)
 }
 
+/// The binary of the sorted-form Rust table for `keys`, written by the compiler's encoder.
+fn sorted_table_bytes(keys: &[[u8; 32]]) -> Vec<u8> {
+    let mut entries: Vec<([u8; 32], u32)> = keys.iter().map(|k| (*k, 0)).collect();
+    entries.sort_unstable();
+    certblock_compile::sorted_table::encode(1, &entries, 1)
+}
+
 fn sizes() -> Vec<usize> {
     if std::env::args().any(|a| a == "--bench") {
         vec![100, 10_000, 1_000_000]
@@ -92,8 +104,8 @@ fn lookup(c: &mut Criterion) {
         sorted.sort_unstable();
         let set: HashSet<[u8; 32]> = keys.iter().copied().collect();
         let snapshot_file = snapshot_bytes(&keys);
-        // The loader refuses files over SNAPSHOT_MAX_LEN (64 MiB: about 980k entries); then the
-        // snapshot is left out at this N, and says so.
+        // The loader refuses files over SNAPSHOT_MAX_LEN (256 MiB: about 3.9M entries); then the
+        // snapshot would be left out at this N, and say so.
         let snapshot = match certblock::snapshot::Snapshot::from_bytes(&snapshot_file) {
             Ok(s) => Some(s),
             Err(e) => {
@@ -101,6 +113,7 @@ fn lookup(c: &mut Criterion) {
                 None
             }
         };
+        let table_bin = sorted_table_bytes(&keys);
         for hits in [true, false] {
             let qs = queries(&keys, BATCH, hits, 42 ^ n as u64);
             let expect = if hits { BATCH } else { 0 };
@@ -132,6 +145,17 @@ fn lookup(c: &mut Criterion) {
                 });
                 assert_eq!(qs.iter().filter(|q| snapshot.lookup(q).is_some()).count(), expect);
             }
+            group.bench_with_input(BenchmarkId::new("sorted-table", n), &qs, |b, qs| {
+                b.iter(|| {
+                    qs.iter()
+                        .filter(|q| certblock_compile::sorted_table::position(&table_bin, black_box(*q)).is_some())
+                        .count()
+                })
+            });
+            assert_eq!(
+                qs.iter().filter(|q| certblock_compile::sorted_table::position(&table_bin, q).is_some()).count(),
+                expect
+            );
             group.finish();
             // The contenders agree.
             assert_eq!(qs.iter().filter(|q| phf.get(*q).is_some()).count(), expect);

@@ -20,6 +20,7 @@ pub mod output;
 pub mod readback;
 mod rust_table;
 pub mod snapshot;
+pub mod sorted_table;
 mod text;
 
 use certblock_formats::{certdata, crlset, onecrl, Unexpressed};
@@ -38,8 +39,12 @@ pub struct GeneratedFile {
 
 /// The canonical list, pretty-printed JSON: the file reviewers read.
 pub const LIST_FILE: &str = "blocklist.json";
-/// The vendorable phf table for Rust.
+/// The vendorable table for Rust: phf literals, or above [`RUST_TABLE_PHF_MAX`] entries the
+/// lookup code over [`RUST_TABLE_BIN_FILE`] (same API).
 pub const RUST_TABLE_FILE: &str = "spki_blocklist.rs";
+/// The sorted keys the Rust table includes with `include_bytes!` above [`RUST_TABLE_PHF_MAX`]
+/// entries (absent below it); layout in [`sorted_table`].
+pub const RUST_TABLE_BIN_FILE: &str = sorted_table::FILE_NAME;
 /// Chromium's `cert_verify_proc_blocklist.inc` syntax.
 pub const CHROMIUM_INC_FILE: &str = "cert_verify_proc_blocklist.inc";
 /// The human view, grouped by incident.
@@ -59,16 +64,57 @@ pub const SNAPSHOT_FILE: &str = snapshot::FILE_NAME;
 /// What a format left out: its file name and the entries, with reasons.
 pub type NotExpressed = (&'static str, Vec<Unexpressed>);
 
+/// The most entries the Rust table holds as `phf` literals by default; above it,
+/// `spki_blocklist.rs` includes the sorted binary `spki_blocklist.bin` instead. A phf literal
+/// costs a downstream build about 0.12 ms and 15 KB of compiler memory per key (10k keys: 1.4 s,
+/// 240 MB; 100k: 12 s, 1.5 GB; see BENCHMARKS.md); the sorted form costs almost nothing per key.
+pub const RUST_TABLE_PHF_MAX: usize = 50_000;
+
+/// Choices of [`compile_with`]; [`Default`] is what [`compile`] uses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CompileOptions {
+    /// The most entries written as a phf map in `spki_blocklist.rs`; with more, the table is the
+    /// sorted form (`spki_blocklist.rs` + `spki_blocklist.bin`). Default [`RUST_TABLE_PHF_MAX`].
+    pub rust_table_phf_max: usize,
+}
+
+impl Default for CompileOptions {
+    fn default() -> Self {
+        CompileOptions { rust_table_phf_max: RUST_TABLE_PHF_MAX }
+    }
+}
+
+/// The Rust table's files for `list`: `spki_blocklist.rs` alone (phf form, up to
+/// `options.rust_table_phf_max` entries), or `spki_blocklist.rs` and `spki_blocklist.bin`
+/// (sorted form). Both forms give `SPKI_BLOCKLIST.get(&key) -> Option<&'static BlockedSpki>`,
+/// `len()`, `entries()`, the constants and the types.
+pub fn rust_table_files(list: &Blocklist, options: &CompileOptions) -> Vec<GeneratedFile> {
+    if list.entries.len() <= options.rust_table_phf_max {
+        vec![GeneratedFile { name: RUST_TABLE_FILE, bytes: rust_table::render(list).into_bytes() }]
+    } else {
+        let (text, bin) = rust_table::render_sorted(list);
+        vec![
+            GeneratedFile { name: RUST_TABLE_FILE, bytes: text.into_bytes() },
+            GeneratedFile { name: RUST_TABLE_BIN_FILE, bytes: bin },
+        ]
+    }
+}
+
 /// Produces every file of `generated/` from a list that passes [`Blocklist::validate`], and
 /// verifies each by reading it back; the manifest comes last and describes the others.
 pub fn compile(list: &Blocklist) -> Result<Vec<GeneratedFile>, CompileError> {
-    let mut files = vec![
-        GeneratedFile { name: LIST_FILE, bytes: list.to_json().into_bytes() },
-        GeneratedFile { name: RUST_TABLE_FILE, bytes: rust_table::render(list).into_bytes() },
+    compile_with(list, &CompileOptions::default())
+}
+
+/// [`compile`] with other [`CompileOptions`].
+pub fn compile_with(list: &Blocklist, options: &CompileOptions) -> Result<Vec<GeneratedFile>, CompileError> {
+    let mut files = vec![GeneratedFile { name: LIST_FILE, bytes: list.to_json().into_bytes() }];
+    files.extend(rust_table_files(list, options));
+    files.extend([
         GeneratedFile { name: CHROMIUM_INC_FILE, bytes: chromium_inc::render(list).into_bytes() },
         GeneratedFile { name: MARKDOWN_FILE, bytes: markdown::render(list).into_bytes() },
         GeneratedFile { name: SNAPSHOT_FILE, bytes: snapshot::render(list) },
-    ];
+    ]);
     let mut not_expressed: Vec<NotExpressed> = Vec::new();
     for (name, rendered) in [
         (CRLSET_FILE, crlset::render(list)),

@@ -79,11 +79,29 @@ fn variant(action: Action) -> &'static str {
     }
 }
 
+/// Either form of the Rust table: the phf form alone, or the sorted form with the binary it
+/// includes (found among `files`).
+fn verify_rust_table_any(list: &Blocklist, text: &str, files: &[GeneratedFile]) -> Vec<String> {
+    if !crate::sorted_table::is_sorted_form(text) {
+        return verify_rust_table(list, text);
+    }
+    match files.iter().find(|f| f.name == crate::RUST_TABLE_BIN_FILE) {
+        None => vec![format!("includes {} but compile emits no such file", crate::RUST_TABLE_BIN_FILE)],
+        Some(bin) => match crate::sorted_table::read(text, &bin.bytes) {
+            Ok(read) => compare_rust_table(list, read),
+            Err(e) => vec![e],
+        },
+    }
+}
+
 fn verify_rust_table(list: &Blocklist, text: &str) -> Vec<String> {
-    let read = match read_rust_table(text) {
-        Ok(read) => read,
-        Err(e) => return vec![e],
-    };
+    match read_rust_table(text) {
+        Ok(read) => compare_rust_table(list, read),
+        Err(e) => vec![e],
+    }
+}
+
+fn compare_rust_table(list: &Blocklist, read: Vec<RustTableEntry>) -> Vec<String> {
     let found: BTreeMap<[u8; 32], (String, String)> =
         read.into_iter().map(|(k, a, i)| (k, (a, i))).collect();
     let mut problems = Vec::new();
@@ -156,7 +174,8 @@ pub fn verify_all(list: &Blocklist, files: &[GeneratedFile]) -> Vec<String> {
                 Ok(_) => vec!["reads back as a different list".to_string()],
                 Err(e) => vec![e.to_string()],
             },
-            crate::RUST_TABLE_FILE => verify_rust_table(list, &text()),
+            crate::RUST_TABLE_FILE => verify_rust_table_any(list, &text(), files),
+            crate::RUST_TABLE_BIN_FILE => crate::sorted_table::verify_bin(list, &file.bytes),
             crate::CHROMIUM_INC_FILE => verify_chromium_inc(list, &text()),
             crate::MARKDOWN_FILE => verify_markdown(list, &text()),
             crate::CRLSET_FILE => crlset::verify(list, &file.bytes).err().unwrap_or_default(),

@@ -88,8 +88,38 @@ fn entry_comment(entry: &Entry) -> Vec<String> {
     lines
 }
 
-/// Renders the whole file.
+/// Renders the whole file in the phf form.
 pub(crate) fn render(list: &Blocklist) -> String {
+    let mut out = preamble(list, PHF_VENDORING);
+    out.push_str("\n/// Every listed key, by the SHA-256 of its DER SubjectPublicKeyInfo.\npub static SPKI_BLOCKLIST: ::phf::Map<[u8; 32], BlockedSpki> = ");
+    write!(out, "{}", phf_map(list).build()).unwrap();
+    out.push_str(";\n");
+    out
+}
+
+/// Renders the sorted form: the `.rs` (declarations and lookup code) and the binary it includes
+/// (see [`crate::sorted_table`]).
+pub(crate) fn render_sorted(list: &Blocklist) -> (String, Vec<u8>) {
+    let mut out = preamble(list, SORTED_VENDORING);
+    let (tail, bin) = crate::sorted_table::render(list);
+    out.push('\n');
+    out.push_str(&tail);
+    (out, bin)
+}
+
+const PHF_VENDORING: &str = "// Vendoring: copy this one file into a project and add the dependency
+//     phf = { version = \"=0.14.0\", default-features = false }
+// then `include!` it or make it a module. It uses no other crate and no `std`.";
+
+const SORTED_VENDORING: &str = "// This is the sorted form, used above the threshold of phf keys (certblock_compile::
+// RUST_TABLE_PHF_MAX): the keys are in spki_blocklist.bin, included with include_bytes!, and
+// SPKI_BLOCKLIST has the same lookups as the phf form's phf::Map (get, get_entry, contains_key,
+// len, is_empty, entries, keys, values).
+//
+// Vendoring: copy this file and spki_blocklist.bin into the same folder of a project, then
+// `include!` this file or make it a module. It needs no crate at all, no `std` and no `unsafe`.";
+
+fn phf_map(list: &Blocklist) -> phf_codegen::Map<'_, CommentedKey> {
     let mut map = phf_codegen::Map::new();
     map.phf_path("::phf");
     for entry in &list.entries {
@@ -115,7 +145,12 @@ pub(crate) fn render(list: &Blocklist) -> String {
             value,
         );
     }
+    map
+}
 
+/// The notice, the summary, how to vendor, the types and the constants: the same in both forms
+/// (up to the vendoring paragraph).
+fn preamble(list: &Blocklist, vendoring: &str) -> String {
     let mut out = String::new();
     writeln!(out, "// {GENERATED_NOTICE}").unwrap();
     out.push_str(&format!(
@@ -123,9 +158,7 @@ pub(crate) fn render(list: &Blocklist) -> String {
 // The certblock SPKI blocklist: {counts}; list sequence {sequence}.
 // Keys are SHA-256 hashes of DER SubjectPublicKeyInfo structures (not certificate fingerprints).
 //
-// Vendoring: copy this one file into a project and add the dependency
-//     phf = {{ version = \"=0.14.0\", default-features = false }}
-// then `include!` it or make it a module. It uses no other crate and no `std`.
+{vendoring}
 
 /// What to do with a certificate chain that contains a listed key.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -160,15 +193,11 @@ pub const SPKI_BLOCKLIST_LEN: usize = {len};
 
 /// The list's sequence number: it increases by one each time the list's content changes.
 pub const SPKI_BLOCKLIST_SEQUENCE: u64 = {sequence};
-
-/// Every listed key, by the SHA-256 of its DER SubjectPublicKeyInfo.
-pub static SPKI_BLOCKLIST: ::phf::Map<[u8; 32], BlockedSpki> = ",
+",
         counts = summary_counts(list),
         sequence = list.sequence,
         len = list.entries.len(),
     ));
-    write!(out, "{}", map.build()).unwrap();
-    out.push_str(";\n");
     out
 }
 

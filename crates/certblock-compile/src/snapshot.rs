@@ -65,8 +65,10 @@ pub const MAGIC: [u8; 8] = *b"CBLKSNAP";
 pub const VERSION: u32 = 1;
 /// The size of the fixed header.
 pub const HEADER_LEN: usize = 64;
-/// The largest snapshot [`decode`] accepts (and the runtime crate's limit): 64 MiB.
-pub const MAX_LEN: usize = 64 << 20;
+/// The largest snapshot [`decode`] accepts (and the runtime crate's default limit,
+/// `certblock::SNAPSHOT_MAX_LEN`): 256 MiB, about 3.9 million entries (a 1M-entry snapshot is
+/// 65 MiB).
+pub const MAX_LEN: usize = 256 << 20;
 /// The fewest and the most prefix bits of the index.
 const MIN_PREFIX_BITS: u32 = 4;
 const MAX_PREFIX_BITS: u32 = 24;

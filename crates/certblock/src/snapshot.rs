@@ -48,7 +48,8 @@
 //! # What loading checks
 //!
 //! [`Snapshot::from_bytes`] checks, in this order: the header is there; the magic; the version;
-//! the size limit ([`SNAPSHOT_MAX_LEN`]); the file is exactly as long as the header says; the
+//! the size limit ([`SNAPSHOT_MAX_LEN`], 256 MiB, or the one given to
+//! [`Snapshot::from_bytes_with_limit`]); the file is exactly as long as the header says; the
 //! payload's SHA-256; then the whole structure (lengths, pads, keys strictly ascending, the index
 //! consistent with the keys, every record's action, flags and string ranges, the strings UTF-8),
 //! so that lookups afterwards cannot fail. Nothing is copied: the snapshot borrows the input.
@@ -65,8 +66,10 @@ pub const SNAPSHOT_MAGIC: [u8; 8] = *b"CBLKSNAP";
 pub const SNAPSHOT_VERSION: u32 = 1;
 /// The size of the fixed header.
 pub const SNAPSHOT_HEADER_LEN: usize = 64;
-/// The largest snapshot [`Snapshot::from_bytes`] accepts: 64 MiB.
-pub const SNAPSHOT_MAX_LEN: usize = 64 << 20;
+/// The largest snapshot [`Snapshot::from_bytes`] accepts: 256 MiB, room for about 3.9 million
+/// entries (a snapshot takes about 68 bytes per entry: a 1M-entry list is 65 MiB). Use
+/// [`Snapshot::from_bytes_with_limit`] for another limit.
+pub const SNAPSHOT_MAX_LEN: usize = 256 << 20;
 /// The largest number of prefix bits a snapshot's index may use.
 pub const SNAPSHOT_MAX_PREFIX_BITS: u32 = 24;
 const RECORD_LEN: usize = 32;
@@ -89,7 +92,8 @@ pub enum SnapshotError {
         /// The version the header gives.
         found: u32,
     },
-    /// The input, or the size its header declares, is over [`SNAPSHOT_MAX_LEN`].
+    /// The input, or the size its header declares, is over the limit ([`SNAPSHOT_MAX_LEN`], or
+    /// the one given to [`Snapshot::from_bytes_with_limit`]).
     TooLarge {
         /// The size of the input, or the size declared, whichever is larger.
         len: u64,
@@ -251,8 +255,25 @@ pub struct Snapshot<'a> {
 impl<'a> Snapshot<'a> {
     /// Reads a snapshot in place, checking everything listed in the [module
     /// documentation](crate::snapshot) first. Never panics and never allocates; on success the
-    /// snapshot borrows `bytes`.
+    /// snapshot borrows `bytes`. Inputs over [`SNAPSHOT_MAX_LEN`] (256 MiB) are refused.
     pub fn from_bytes(bytes: &'a [u8]) -> Result<Self, SnapshotError> {
+        Self::from_bytes_with_limit(bytes, SNAPSHOT_MAX_LEN)
+    }
+
+    /// [`Snapshot::from_bytes`] with another size limit: inputs, or declared sizes, over
+    /// `max_len` bytes are refused with [`SnapshotError::TooLarge`] before anything is hashed.
+    /// The limit bounds the work a hostile input can cause (the loader never allocates, but it
+    /// hashes the whole input); any limit is safe.
+    ///
+    /// ```
+    /// let bytes = include_bytes!("../../../generated/blocklist.bin");
+    /// assert!(certblock::Snapshot::from_bytes_with_limit(bytes, bytes.len()).is_ok());
+    /// assert_eq!(
+    ///     certblock::Snapshot::from_bytes_with_limit(bytes, 100).unwrap_err(),
+    ///     certblock::SnapshotError::TooLarge { len: bytes.len() as u64, max: 100 }
+    /// );
+    /// ```
+    pub fn from_bytes_with_limit(bytes: &'a [u8], max_len: usize) -> Result<Self, SnapshotError> {
         let header = bytes.get(..SNAPSHOT_HEADER_LEN).ok_or(SnapshotError::Truncated {
             needed: SNAPSHOT_HEADER_LEN as u64,
             available: bytes.len(),
@@ -269,8 +290,8 @@ impl<'a> Snapshot<'a> {
         let payload_len = le_u64(header, 24).unwrap_or(0);
         let declared = payload_len.saturating_add(SNAPSHOT_HEADER_LEN as u64);
         let largest = declared.max(bytes.len() as u64);
-        if largest > SNAPSHOT_MAX_LEN as u64 {
-            return Err(SnapshotError::TooLarge { len: largest, max: SNAPSHOT_MAX_LEN });
+        if largest > max_len as u64 {
+            return Err(SnapshotError::TooLarge { len: largest, max: max_len });
         }
         if (bytes.len() as u64) < declared {
             return Err(SnapshotError::Truncated { needed: declared, available: bytes.len() });

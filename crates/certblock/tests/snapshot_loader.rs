@@ -111,13 +111,34 @@ fn oversized_inputs_are_refused() {
             "declared {declared}"
         );
     }
-    // An input over the limit, whatever it declares.
-    let mut big = bytes.clone();
-    big.resize(SNAPSHOT_MAX_LEN + 1, 0);
+    // An input over the limit, whatever it declares (zeroed pages past the sample are never
+    // touched: the size is refused before anything is read).
+    let mut big = vec![0u8; SNAPSHOT_MAX_LEN + 1];
+    big[..bytes.len()].copy_from_slice(&bytes);
     assert_eq!(
         Snapshot::from_bytes(&big).unwrap_err(),
         SnapshotError::TooLarge { len: SNAPSHOT_MAX_LEN as u64 + 1, max: SNAPSHOT_MAX_LEN }
     );
+    assert_eq!(SNAPSHOT_MAX_LEN, 256 << 20, "room for about 3.9M entries, 1M needs 65 MiB");
+}
+
+#[test]
+fn a_caller_chosen_limit_is_applied_exactly() {
+    let bytes = sample(10);
+    assert!(Snapshot::from_bytes_with_limit(&bytes, bytes.len()).is_ok());
+    assert_eq!(
+        Snapshot::from_bytes_with_limit(&bytes, bytes.len() - 1).unwrap_err(),
+        SnapshotError::TooLarge { len: bytes.len() as u64, max: bytes.len() - 1 }
+    );
+    // A declared size over a small limit is refused before the input's length is looked at.
+    let mut forged = bytes.clone();
+    forged[24..32].copy_from_slice(&(1u64 << 40).to_le_bytes());
+    assert!(matches!(
+        Snapshot::from_bytes_with_limit(&forged, 1 << 20).unwrap_err(),
+        SnapshotError::TooLarge { max, .. } if max == 1 << 20
+    ));
+    // A limit above the default is allowed.
+    assert!(Snapshot::from_bytes_with_limit(&bytes, usize::MAX).is_ok());
 }
 
 #[test]
