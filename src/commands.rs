@@ -63,9 +63,15 @@ pub fn generate(
     options: IngestOptions,
     quiet: bool,
 ) -> Result<ExitCode> {
-    let previous = previous_list(out, previous)?;
     let progress = RunProgress::new(quiet);
-    let Some(Ingested { mut list, .. }) = ingest(sources, &options, &progress) else {
+    // The previous list (for the sequence number) is read while the sources are ingested.
+    let (previous, ingested) = std::thread::scope(|scope| {
+        let previous = scope.spawn(|| previous_list(out, previous));
+        let ingested = ingest(sources, &options, &progress);
+        (previous.join().expect("reading the previous list does not panic"), ingested)
+    });
+    let previous = previous?;
+    let Some(Ingested { mut list, .. }) = ingested else {
         return Ok(ExitCode::FAILURE);
     };
     list.sequence_after(previous.as_ref());
@@ -95,10 +101,13 @@ pub fn generate(
 
 /// `certblock check`.
 pub fn check(sources: &Path, out: &Path) -> Result<ExitCode> {
-    let previous = previous_list(out, None).ok().flatten();
     let progress = RunProgress::new(false);
-    let Some(Ingested { mut list, .. }) = ingest(sources, &IngestOptions::default(), &progress)
-    else {
+    let (previous, ingested) = std::thread::scope(|scope| {
+        let previous = scope.spawn(|| previous_list(out, None).ok().flatten());
+        let ingested = ingest(sources, &IngestOptions::default(), &progress);
+        (previous.join().expect("reading the previous list does not panic"), ingested)
+    });
+    let Some(Ingested { mut list, .. }) = ingested else {
         return Ok(ExitCode::FAILURE);
     };
     list.sequence_after(previous.as_ref());

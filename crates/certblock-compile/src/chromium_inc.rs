@@ -28,11 +28,18 @@ fn write_array(out: &mut String, name: &str, entries: &[&Entry]) {
             )
             .unwrap();
         }
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
         let bytes = entry.spki_sha256.as_bytes();
         for (i, chunk) in bytes.chunks(BYTES_PER_LINE).enumerate() {
             out.push_str(if i == 0 { "    {" } else { "     " });
-            let hex: Vec<String> = chunk.iter().map(|b| format!("0x{b:02x}")).collect();
-            out.push_str(&hex.join(", "));
+            for (j, b) in chunk.iter().enumerate() {
+                if j > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str("0x");
+                out.push(DIGITS[usize::from(b >> 4)] as char);
+                out.push(DIGITS[usize::from(b & 15)] as char);
+            }
             out.push_str(if (i + 1) * BYTES_PER_LINE >= bytes.len() { "},\n" } else { ",\n" });
         }
     }

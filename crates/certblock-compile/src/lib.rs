@@ -108,21 +108,33 @@ pub fn compile(list: &Blocklist) -> Result<Vec<GeneratedFile>, CompileError> {
 
 /// [`compile`] with other [`CompileOptions`].
 pub fn compile_with(list: &Blocklist, options: &CompileOptions) -> Result<Vec<GeneratedFile>, CompileError> {
-    let mut files = vec![GeneratedFile { name: LIST_FILE, bytes: list.to_json().into_bytes() }];
-    files.extend(rust_table_files(list, options));
-    files.extend([
-        GeneratedFile { name: CHROMIUM_INC_FILE, bytes: chromium_inc::render(list).into_bytes() },
-        GeneratedFile { name: MARKDOWN_FILE, bytes: markdown::render(list).into_bytes() },
-        GeneratedFile { name: SNAPSHOT_FILE, bytes: snapshot::render(list) },
-    ]);
+    use rayon::prelude::*;
+
+    /// One renderer: its files, and what its format could not express (if it can leave out).
+    type Rendering = (Vec<GeneratedFile>, Option<NotExpressed>);
+    let own = |name: &'static str, bytes: Vec<u8>| (vec![GeneratedFile { name, bytes }], None);
+    let browser = |name: &'static str, rendered: certblock_formats::Rendered| {
+        (vec![GeneratedFile { name, bytes: rendered.bytes }], Some((name, rendered.unexpressed)))
+    };
+    // The renderers are independent pure functions of the list: run them on every core, then
+    // keep their fixed order (par_iter's collect preserves it), so the output never depends on
+    // scheduling.
+    let jobs: [&(dyn Fn() -> Rendering + Sync); 8] = [
+        &|| own(LIST_FILE, list.to_json().into_bytes()),
+        &|| (rust_table_files(list, options), None),
+        &|| own(CHROMIUM_INC_FILE, chromium_inc::render(list).into_bytes()),
+        &|| own(MARKDOWN_FILE, markdown::render(list).into_bytes()),
+        &|| own(SNAPSHOT_FILE, snapshot::render(list)),
+        &|| browser(CRLSET_FILE, crlset::render(list)),
+        &|| browser(CERTDATA_FILE, certdata::render(list)),
+        &|| browser(ONECRL_FILE, onecrl::render(list)),
+    ];
+    let renderings: Vec<Rendering> = jobs.par_iter().map(|job| job()).collect();
+    let mut files = Vec::new();
     let mut not_expressed: Vec<NotExpressed> = Vec::new();
-    for (name, rendered) in [
-        (CRLSET_FILE, crlset::render(list)),
-        (CERTDATA_FILE, certdata::render(list)),
-        (ONECRL_FILE, onecrl::render(list)),
-    ] {
-        files.push(GeneratedFile { name, bytes: rendered.bytes });
-        not_expressed.push((name, rendered.unexpressed));
+    for (rendered, left_out) in renderings {
+        files.extend(rendered);
+        not_expressed.extend(left_out);
     }
     let problems = readback::verify_all(list, &files);
     if !problems.is_empty() {

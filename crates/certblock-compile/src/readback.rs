@@ -165,31 +165,37 @@ fn verify_markdown(list: &Blocklist, text: &str) -> Vec<String> {
 
 /// Reads every file back and returns every discrepancy, each prefixed with the file's name.
 pub fn verify_all(list: &Blocklist, files: &[GeneratedFile]) -> Vec<String> {
-    let mut problems = Vec::new();
-    for file in files {
-        let text = || String::from_utf8_lossy(&file.bytes).into_owned();
-        let found: Vec<String> = match file.name {
-            crate::LIST_FILE => match Blocklist::from_json(&text()) {
-                Ok(read) if read == *list => vec![],
-                Ok(_) => vec!["reads back as a different list".to_string()],
-                Err(e) => vec![e.to_string()],
-            },
-            crate::RUST_TABLE_FILE => verify_rust_table_any(list, &text(), files),
-            crate::RUST_TABLE_BIN_FILE => crate::sorted_table::verify_bin(list, &file.bytes),
-            crate::CHROMIUM_INC_FILE => verify_chromium_inc(list, &text()),
-            crate::MARKDOWN_FILE => verify_markdown(list, &text()),
-            crate::CRLSET_FILE => crlset::verify(list, &file.bytes).err().unwrap_or_default(),
-            crate::CERTDATA_FILE => certdata::verify(list, &file.bytes).err().unwrap_or_default(),
-            crate::ONECRL_FILE => onecrl::verify(list, &file.bytes).err().unwrap_or_default(),
-            crate::SNAPSHOT_FILE => crate::snapshot::verify(list, &file.bytes).err().unwrap_or_default(),
-            other => vec![format!(
-                "compile emits {other} but has no reader for it: add one in \
-                 crates/certblock-compile/src/readback.rs"
-            )],
-        };
-        problems.extend(found.into_iter().map(|p| format!("{}: {p}", file.name)));
-    }
-    problems
+    use rayon::prelude::*;
+
+    // Each file is read back on its own (in parallel); problems keep the files' order.
+    let per_file: Vec<Vec<String>> = files.par_iter().map(|file| verify_one(list, file, files)).collect();
+    per_file.into_iter().flatten().collect()
+}
+
+/// Reads one file back; `files` is every file of the run (the sorted Rust table is read with its
+/// binary).
+fn verify_one(list: &Blocklist, file: &GeneratedFile, files: &[GeneratedFile]) -> Vec<String> {
+    let text = || String::from_utf8_lossy(&file.bytes).into_owned();
+    let found: Vec<String> = match file.name {
+        crate::LIST_FILE => match Blocklist::from_json(&text()) {
+            Ok(read) if read == *list => vec![],
+            Ok(_) => vec!["reads back as a different list".to_string()],
+            Err(e) => vec![e.to_string()],
+        },
+        crate::RUST_TABLE_FILE => verify_rust_table_any(list, &text(), files),
+        crate::RUST_TABLE_BIN_FILE => crate::sorted_table::verify_bin(list, &file.bytes),
+        crate::CHROMIUM_INC_FILE => verify_chromium_inc(list, &text()),
+        crate::MARKDOWN_FILE => verify_markdown(list, &text()),
+        crate::CRLSET_FILE => crlset::verify(list, &file.bytes).err().unwrap_or_default(),
+        crate::CERTDATA_FILE => certdata::verify(list, &file.bytes).err().unwrap_or_default(),
+        crate::ONECRL_FILE => onecrl::verify(list, &file.bytes).err().unwrap_or_default(),
+        crate::SNAPSHOT_FILE => crate::snapshot::verify(list, &file.bytes).err().unwrap_or_default(),
+        other => vec![format!(
+            "compile emits {other} but has no reader for it: add one in \
+             crates/certblock-compile/src/readback.rs"
+        )],
+    };
+    found.into_iter().map(|p| format!("{}: {p}", file.name)).collect()
 }
 
 #[cfg(test)]

@@ -56,10 +56,19 @@ impl FromStr for Sha256Hash {
                 s.chars().count()
             )));
         }
-        let bytes = crate::bytes::hex_decode(s)
-            .map_err(|why| BadSha256(format!("{why} in SHA-256 value {s:?}")))?;
+        // Straight into the array: lists hold millions of these, so no allocation per value.
         let mut out = [0u8; 32];
-        out.copy_from_slice(&bytes);
+        for (i, pair) in s.as_bytes().chunks_exact(2).enumerate() {
+            match (crate::bytes::nibble(pair[0]), crate::bytes::nibble(pair[1])) {
+                (Some(hi), Some(lo)) => out[i] = hi << 4 | lo,
+                _ => {
+                    return Err(BadSha256(format!(
+                        "character at offset {} is not a hex digit in SHA-256 value {s:?}",
+                        i * 2
+                    )));
+                }
+            }
+        }
         Ok(Sha256Hash(out))
     }
 }
