@@ -3,7 +3,6 @@
 //! Run with `CERTBLOCK_BLESS=1` to rewrite them after an intended change, and review the diff.
 
 #[path = "../../certblock-formats/tests/common/mod.rs"]
-#[allow(dead_code)]
 mod common;
 
 use std::path::PathBuf;
