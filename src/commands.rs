@@ -75,18 +75,26 @@ pub fn generate(
         return Ok(ExitCode::FAILURE);
     };
     list.sequence_after(previous.as_ref());
-    progress.phase("compiling");
-    let files = certblock_compile::compile(&list)?;
-    progress.phase("writing");
-    certblock_compile::output::write_atomically(out, &files)
+    drop(previous); // only its sequence and content were needed; free it before compiling
+    progress.phase("compiling and writing");
+    // Each file is written as soon as it is rendered and read back; the new folder is swapped in
+    // only when every file is complete and nothing was lost.
+    let writer = certblock_compile::output::AtomicWrite::begin(out)
         .with_context(|| format!("writing {}", out.display()))?;
+    let written = std::sync::atomic::AtomicUsize::new(0);
+    certblock_compile::compile_into(&list, &certblock_compile::CompileOptions::default(), &|file| {
+        written.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        writer.write(&file)
+    })?;
+    let files = written.into_inner();
+    writer.commit().with_context(|| format!("writing {}", out.display()))?;
     progress.finish();
     if !quiet {
         let counts = list.counts();
         println!(
             "wrote {} files to {}: {} keys ({} block, {} known-interception, {} blocked-interception) \
              from {} incidents, sequence {}",
-            files.len(),
+            files,
             out.display(),
             list.entries.len(),
             counts.block,

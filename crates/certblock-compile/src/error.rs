@@ -3,7 +3,7 @@
 use core::fmt;
 
 /// Why [`crate::compile`] produced no files.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum CompileError {
     /// Reading the emitted files back found entries missing or altered: writing them would lose
     /// entries, so nothing is written.
@@ -11,6 +11,8 @@ pub enum CompileError {
         /// Every discrepancy found, each naming the file and the entry.
         problems: Vec<String>,
     },
+    /// A verified file could not be handed on (written).
+    Output(crate::output::OutputError),
 }
 
 impl fmt::Display for CompileError {
@@ -27,8 +29,16 @@ impl fmt::Display for CompileError {
                 }
                 Ok(())
             }
+            CompileError::Output(e) => write!(f, "{e}"),
         }
     }
 }
 
-impl std::error::Error for CompileError {}
+impl std::error::Error for CompileError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            CompileError::Output(e) => Some(e),
+            CompileError::Lost { .. } => None,
+        }
+    }
+}

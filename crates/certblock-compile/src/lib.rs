@@ -106,8 +106,42 @@ pub fn compile(list: &Blocklist) -> Result<Vec<GeneratedFile>, CompileError> {
     compile_with(list, &CompileOptions::default())
 }
 
-/// [`compile`] with other [`CompileOptions`].
+/// [`compile`] with other [`CompileOptions`]: every file, in [`FILE_ORDER`].
 pub fn compile_with(list: &Blocklist, options: &CompileOptions) -> Result<Vec<GeneratedFile>, CompileError> {
+    let collected = std::sync::Mutex::new(Vec::new());
+    compile_into(list, options, &|file: GeneratedFile| {
+        collected.lock().expect("no sink panics").push(file);
+        Ok(())
+    })?;
+    let mut files = collected.into_inner().expect("no sink panics");
+    files.sort_by_key(|f| FILE_ORDER.iter().position(|name| *name == f.name));
+    Ok(files)
+}
+
+/// Every file name compile can write, in the order [`compile_with`] returns them.
+pub const FILE_ORDER: [&str; 10] = [
+    LIST_FILE,
+    RUST_TABLE_FILE,
+    RUST_TABLE_BIN_FILE,
+    CHROMIUM_INC_FILE,
+    MARKDOWN_FILE,
+    SNAPSHOT_FILE,
+    CRLSET_FILE,
+    CERTDATA_FILE,
+    ONECRL_FILE,
+    MANIFEST_FILE,
+];
+
+/// Renders every file, reads each back as soon as it is rendered, and hands each verified file to
+/// `sink` (which may write it and drop it), the manifest last: only a file or two is in memory at a
+/// time. Files reach the sink in no fixed order (formats are rendered on every core). If any file
+/// loses or alters an entry, the error lists every problem found, and the caller must not use what
+/// the sink received (`certblock generate` then leaves `generated/` as it was).
+pub fn compile_into(
+    list: &Blocklist,
+    options: &CompileOptions,
+    sink: &(dyn Fn(GeneratedFile) -> Result<(), output::OutputError> + Sync),
+) -> Result<(), CompileError> {
     use rayon::prelude::*;
 
     /// One renderer: its files, and what its format could not express (if it can leave out).
@@ -116,9 +150,8 @@ pub fn compile_with(list: &Blocklist, options: &CompileOptions) -> Result<Vec<Ge
     let browser = |name: &'static str, rendered: certblock_formats::Rendered| {
         (vec![GeneratedFile { name, bytes: rendered.bytes }], Some((name, rendered.unexpressed)))
     };
-    // The renderers are independent pure functions of the list: run them on every core, then
-    // keep their fixed order (par_iter's collect preserves it), so the output never depends on
-    // scheduling.
+    // The renderers are independent pure functions of the list, run on every core; what reaches
+    // the manifest is put back in a fixed order, so no output depends on scheduling.
     let jobs: [&(dyn Fn() -> Rendering + Sync); 8] = [
         &|| own(LIST_FILE, list.to_json().into_bytes()),
         &|| (rust_table_files(list, options), None),
@@ -129,17 +162,38 @@ pub fn compile_with(list: &Blocklist, options: &CompileOptions) -> Result<Vec<Ge
         &|| browser(CERTDATA_FILE, certdata::render(list)),
         &|| browser(ONECRL_FILE, onecrl::render(list)),
     ];
-    let renderings: Vec<Rendering> = jobs.par_iter().map(|job| job()).collect();
-    let mut files = Vec::new();
+    type Outcome = Result<(Vec<manifest::FileSummary>, Option<NotExpressed>), CompileError>;
+    let outcomes: Vec<Outcome> = jobs
+        .par_iter()
+        .map(|job| {
+            let (files, left_out) = job();
+            let problems = readback::verify_all(list, &files);
+            if !problems.is_empty() {
+                return Err(CompileError::Lost { problems });
+            }
+            let mut summaries = Vec::new();
+            for file in files {
+                summaries.push(manifest::FileSummary::of(&file));
+                sink(file).map_err(CompileError::Output)?;
+            }
+            Ok((summaries, left_out))
+        })
+        .collect();
+    let mut summaries = Vec::new();
     let mut not_expressed: Vec<NotExpressed> = Vec::new();
-    for (rendered, left_out) in renderings {
-        files.extend(rendered);
-        not_expressed.extend(left_out);
+    let mut problems = Vec::new();
+    for outcome in outcomes {
+        match outcome {
+            Ok((s, left_out)) => {
+                summaries.extend(s);
+                not_expressed.extend(left_out);
+            }
+            Err(CompileError::Lost { problems: p }) => problems.extend(p),
+            Err(other) => return Err(other),
+        }
     }
-    let problems = readback::verify_all(list, &files);
     if !problems.is_empty() {
         return Err(CompileError::Lost { problems });
     }
-    files.push(manifest::render(list, &files, &not_expressed));
-    Ok(files)
+    sink(manifest::render(list, &summaries, &not_expressed)).map_err(CompileError::Output)
 }

@@ -6,6 +6,20 @@ use serde::Serialize;
 
 use crate::{GeneratedFile, NotExpressed};
 
+/// What the manifest records of one file.
+pub(crate) struct FileSummary {
+    name: &'static str,
+    size: usize,
+    sha256: Sha256Hash,
+}
+
+impl FileSummary {
+    /// The summary of `file`.
+    pub(crate) fn of(file: &GeneratedFile) -> Self {
+        FileSummary { name: file.name, size: file.bytes.len(), sha256: Sha256Hash::digest(&file.bytes) }
+    }
+}
+
 /// The manifest's file name.
 pub(crate) const FILE_NAME: &str = "MANIFEST.json";
 
@@ -75,8 +89,11 @@ fn group_by_reason(pairs: impl Iterator<Item = (Sha256Hash, String)>) -> Vec<Key
 const DATELESS_FORMATS: [&str; 4] =
     [crate::CHROMIUM_INC_FILE, crate::CRLSET_FILE, crate::CERTDATA_FILE, crate::ONECRL_FILE];
 
-/// Renders the manifest for `files` (every other generated file) and what formats left out.
-pub(crate) fn render(list: &Blocklist, files: &[GeneratedFile], not_expressed: &[NotExpressed]) -> GeneratedFile {
+/// Renders the manifest for `files` (every other generated file, in [`crate::FILE_ORDER`] once
+/// sorted here) and what formats left out.
+pub(crate) fn render(list: &Blocklist, files: &[FileSummary], not_expressed: &[NotExpressed]) -> GeneratedFile {
+    let mut files: Vec<&FileSummary> = files.iter().collect();
+    files.sort_by_key(|f| crate::FILE_ORDER.iter().position(|name| *name == f.name));
     let counts = list.counts();
     let manifest = Manifest {
         generated: GENERATED_NOTICE,
@@ -93,7 +110,7 @@ pub(crate) fn render(list: &Blocklist, files: &[GeneratedFile], not_expressed: &
         },
         files: files
             .iter()
-            .map(|f| FileRecord { name: f.name, size: f.bytes.len(), sha256: Sha256Hash::digest(&f.bytes) })
+            .map(|f| FileRecord { name: f.name, size: f.size, sha256: f.sha256 })
             .collect(),
         formats: files
             .iter()

@@ -86,30 +86,71 @@ fn side_folders(out: &Path) -> Result<(PathBuf, PathBuf), OutputError> {
 /// Writes `files` as the complete contents of the folder `out`, atomically (see the module
 /// documentation). Anything else that was in `out` is gone afterwards.
 pub fn write_atomically(out: &Path, files: &[GeneratedFile]) -> Result<(), OutputError> {
-    let (new, old) = side_folders(out)?;
-    recover(out, &old)?;
-    if new.exists() {
-        fs::remove_dir_all(&new).map_err(io_err("remove the leftover folder", &new))?;
-    }
-    fs::create_dir(&new).map_err(io_err("create", &new))?;
+    let writer = AtomicWrite::begin(out)?;
     for file in files {
-        let path = new.join(file.name);
+        writer.write(file)?;
+    }
+    writer.commit()
+}
+
+/// A replacement of the folder `out` in progress: files go into a fresh folder beside it, and
+/// [`AtomicWrite::commit`] swaps that folder in. Dropped without a commit, it removes the fresh
+/// folder and leaves `out` as it was. [`AtomicWrite::write`] takes `&self`, so files rendered on
+/// several threads can be written as each is ready.
+pub struct AtomicWrite {
+    out: PathBuf,
+    new: PathBuf,
+    old: PathBuf,
+    committed: bool,
+}
+
+impl AtomicWrite {
+    /// Starts a replacement of `out`: puts back a folder a killed run set aside, clears what a
+    /// killed run left half written, and creates the fresh folder.
+    pub fn begin(out: &Path) -> Result<Self, OutputError> {
+        let (new, old) = side_folders(out)?;
+        recover(out, &old)?;
+        if new.exists() {
+            fs::remove_dir_all(&new).map_err(io_err("remove the leftover folder", &new))?;
+        }
+        fs::create_dir(&new).map_err(io_err("create", &new))?;
+        Ok(AtomicWrite { out: out.to_path_buf(), new, old, committed: false })
+    }
+
+    /// Writes one complete file into the fresh folder and flushes it to disk.
+    pub fn write(&self, file: &GeneratedFile) -> Result<(), OutputError> {
+        let path = self.new.join(file.name);
         let mut handle = fs::File::create(&path).map_err(io_err("create", &path))?;
         handle.write_all(&file.bytes).map_err(io_err("write", &path))?;
         handle.sync_all().map_err(io_err("flush to disk", &path))?;
         test_pause();
+        Ok(())
     }
-    sync_dir(&new)?;
-    test_pause();
-    if out.exists() {
-        swap(&new, out, &old)?;
-    } else {
-        fs::rename(&new, out).map_err(io_err("move into place", out))?;
+
+    /// Swaps the fresh folder in, as one step where the file system allows it.
+    pub fn commit(mut self) -> Result<(), OutputError> {
+        sync_dir(&self.new)?;
+        test_pause();
+        if self.out.exists() {
+            swap(&self.new, &self.out, &self.old)?;
+        } else {
+            fs::rename(&self.new, &self.out).map_err(io_err("move into place", &self.out))?;
+        }
+        self.committed = true;
+        if let Some(parent) = self.out.parent().filter(|p| !p.as_os_str().is_empty()) {
+            sync_dir(parent)?;
+        }
+        Ok(())
     }
-    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
-        sync_dir(parent)?;
+}
+
+impl Drop for AtomicWrite {
+    fn drop(&mut self) {
+        if !self.committed {
+            // Best effort: a leftover is also cleared by the next `begin`.
+            let _ = fs::remove_dir_all(&self.new);
+        }
     }
-    Ok(())
 }
 
 /// Exchanges `new` and `out`, then removes the old contents (now at `new`).
