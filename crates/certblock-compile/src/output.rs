@@ -284,6 +284,21 @@ mod tests {
     }
 
     #[test]
+    fn a_write_abandoned_before_commit_leaves_the_old_folder_and_nothing_beside() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("generated");
+        write_atomically(&out, &files("one")).unwrap();
+        {
+            let writer = AtomicWrite::begin(&out).unwrap();
+            writer.write(&files("two")[0]).unwrap();
+            // Dropped here without commit, as when compile finds an entry lost.
+        }
+        assert_eq!(fs::read_to_string(out.join("a.txt")).unwrap(), "a one");
+        let beside: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(beside, vec![std::ffi::OsString::from("generated")]);
+    }
+
+    #[test]
     fn a_folder_set_aside_by_a_killed_run_is_restored() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("generated");
