@@ -155,7 +155,7 @@ pub fn inspect(files: &[PathBuf]) -> Result<ExitCode> {
             Ok(items) => {
                 let total = items.len();
                 for (i, item) in items.iter().enumerate() {
-                    print_item(path, i + 1, total, item);
+                    print_item(path, i + 1, total, item)?;
                 }
             }
             Err(problems) => {
@@ -169,10 +169,13 @@ pub fn inspect(files: &[PathBuf]) -> Result<ExitCode> {
     Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
-fn print_item(path: &Path, n: usize, total: usize, item: &certblock_ingest::EvidenceItem) {
+fn print_item(path: &Path, n: usize, total: usize, item: &certblock_ingest::EvidenceItem) -> std::io::Result<()> {
     let spki = item.spki_sha256;
-    println!("{} ({} {n} of {total})", path.display(), item.kind);
-    let row = |label: &str, value: &dyn std::fmt::Display| println!("  {label:<28} {value}");
+    use std::fmt::Write as _;
+    let mut text = format!("{} ({} {n} of {total})\n", path.display(), item.kind);
+    let mut row = |label: &str, value: &dyn std::fmt::Display| {
+        writeln!(text, "  {label:<28} {value}").expect("writing to a String cannot fail")
+    };
     row("SPKI SHA-256 (hex):", &spki.to_hex());
     row("SPKI SHA-256 (base64):", &spki.to_base64());
     row("key algorithm:", &item.key_algorithm);
@@ -195,4 +198,5 @@ fn print_item(path: &Path, n: usize, total: usize, item: &certblock_ingest::Evid
     if let Some(t) = &item.not_after {
         row("not after:", t);
     }
+    crate::stdout::print(&text)
 }

@@ -49,9 +49,9 @@ pub fn run(path: &Path, json: bool) -> Result<()> {
         let parsed = snapshot::decode(&bytes)
             .map_err(|e| anyhow::anyhow!("{}: looks like a certblock snapshot but does not read: {e}", path.display()))?;
         if json {
-            println!("{}", serde_json::to_string_pretty(&parsed)?);
+            crate::stdout::print(&(serde_json::to_string_pretty(&parsed)? + "\n"))?;
         } else {
-            print!("{}", snapshot::dump(&parsed));
+            crate::stdout::print(&snapshot::dump(&parsed))?;
         }
         return Ok(());
     }
@@ -82,9 +82,9 @@ pub fn run(path: &Path, json: bool) -> Result<()> {
         }
     };
     if json {
-        println!("{}", serde_json::to_string_pretty(&value)?);
+        crate::stdout::print(&(serde_json::to_string_pretty(&value)? + "\n"))?;
     } else {
-        print!("{text}");
+        crate::stdout::print(&text)?;
     }
     Ok(())
 }

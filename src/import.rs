@@ -244,7 +244,7 @@ pub fn run(request: &Request<'_>) -> Result<()> {
     }
     let report = report(request, &origin, &collected, facts);
     std::fs::write(folder.join("IMPORT-REPORT.md"), &report)?;
-    print!("{report}");
+    crate::stdout::print(&report)?;
     Ok(())
 }
 

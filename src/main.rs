@@ -7,6 +7,7 @@ mod commands;
 mod progress;
 mod dump;
 mod import;
+mod stdout;
 mod diff_command;
 
 use std::path::PathBuf;
