@@ -16,7 +16,7 @@
 //! ```text
 //! header, 64 bytes (struct Header)
 //!   0   8  magic             "CBLKSNAP"
-//!   8   4  format version    u32 = 1
+//!   8   4  format version    u32 = 2
 //!  12   4  entry count N     u32
 //!  16   8  sequence          u64, the list's sequence number
 //!  24   8  payload length    u64: the file is exactly 64 + this many bytes
@@ -30,7 +30,10 @@
 //! 8+4(2^B+1) index           Vec<u32>: index[p] = first key whose top B bits are >= p;
 //!                            index[2^B] = N. Bucket p is keys[index[p]..index[p+1]].
 //!   8+P2  pad                Vec<u8>
-//!  8+32N  records            Vec<Record>: record i describes key i
+//!   8+4N  values             Vec<u32>: values[i] < V is the position in records of key i's record
+//!   8+P3  pad                Vec<u8>
+//!  8+32V  records            Vec<Record>: the V distinct records (one per incident, action and
+//!                            date), in order of first use by ascending key; V <= N
 //!   8+S   strings            Vec<u8>: UTF-8, each incident's id and title once
 //! record, 32 bytes (struct Record)
 //!   0  1  action             u8: 1 block, 2 known-interception, 3 blocked-interception
@@ -42,15 +45,22 @@
 //!  24  8  distrust_after     u64 Unix seconds; 0 when absent
 //! ```
 //!
-//! The pads put the keys, the index and the records each at a multiple of 64 bytes from the
-//! start of the file, so in a 64-byte-aligned buffer no key straddles a cache line. A lookup
-//! fetches `index[p]` and `index[p+1]` (one cache line, usually), compares the keys of the bucket
-//! (about one, as 2^B >= N and keys are uniform hashes), and only on a hit fetches one record.
+//! The pads put the keys, the index, the values and the records each at a multiple of 64 bytes
+//! from the start of the file, so in a 64-byte-aligned buffer no key or record straddles a cache
+//! line. A lookup fetches `index[p]` and `index[p+1]` (one cache line, usually), compares the
+//! keys of the bucket (about one, as 2^B >= N and keys are uniform hashes), and only on a hit
+//! fetches one value word; the records it points to are few (a list has a handful of incidents)
+//! and stay cached, as the sorted form of the Rust table does (`sorted_table`).
+//!
+//! Version 1 (until November 2026) held one 32-byte record per key in place of the values and
+//! records; a hit then cost one more cache line. Version 1 files are refused
+//! ([`SnapshotError::UnsupportedVersion`]): `certblock generate` writes version 2.
 //! The digest covers the payload; every header field is either constant, cross-checked against
 //! the payload (count, sequence, length) or the digest itself, so any single flipped bit is
 //! refused.
 
 use core::fmt;
+use std::collections::HashMap;
 
 use bincode::config::{Configuration, Fixint, Limit, LittleEndian, NoLimit};
 use bincode::{Decode, Encode};
@@ -62,17 +72,17 @@ pub const FILE_NAME: &str = "blocklist.bin";
 /// The first eight bytes of every snapshot.
 pub const MAGIC: [u8; 8] = *b"CBLKSNAP";
 /// The format version this module writes and reads.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 /// The size of the fixed header.
 pub const HEADER_LEN: usize = 64;
 /// The largest snapshot [`decode`] accepts (and the runtime crate's default limit,
-/// `certblock::SNAPSHOT_MAX_LEN`): 256 MiB, about 3.9 million entries (a 1M-entry snapshot is
-/// 65 MiB).
+/// `certblock::SNAPSHOT_MAX_LEN`): 256 MiB, about 6.5 million entries (a 1M-entry snapshot is
+/// 38 MiB).
 pub const MAX_LEN: usize = 256 << 20;
 /// The fewest and the most prefix bits of the index.
 const MIN_PREFIX_BITS: u32 = 4;
 const MAX_PREFIX_BITS: u32 = 24;
-/// The alignment of the keys, the index and the records.
+/// The alignment of the keys, the index, the values and the records.
 const ALIGN: usize = 64;
 
 /// The bincode configuration of every field: fixed-width integers, little-endian.
@@ -104,12 +114,14 @@ struct Payload {
     keys: Vec<[u8; 32]>,
     pad_index: Vec<u8>,
     index: Vec<u32>,
+    pad_values: Vec<u8>,
+    values: Vec<u32>,
     pad_records: Vec<u8>,
     records: Vec<Record>,
     strings: Vec<u8>,
 }
 
-#[derive(Encode, Decode, Clone, Copy)]
+#[derive(Encode, Decode, Clone, Copy, PartialEq, Eq, Hash)]
 struct Record {
     action: u8,
     has_distrust_after: u8,
@@ -294,26 +306,24 @@ pub fn encode(sequence: u64, entries: &[SnapshotEntry]) -> Vec<u8> {
     }
     index.push(n as u32);
 
-    // Each incident's id and title once, in order of first use.
+    // Each incident's id and title once, and each distinct record once, in order of first use.
     let mut strings: Vec<u8> = Vec::new();
-    let mut placed: Vec<(&str, [u32; 4])> = Vec::new();
-    let mut records = Vec::with_capacity(n);
+    let mut placed: HashMap<&str, [u32; 4]> = HashMap::new();
+    let mut records: Vec<Record> = Vec::new();
+    let mut record_of: HashMap<Record, u32> = HashMap::new();
+    let mut values = Vec::with_capacity(n);
     for e in entries {
-        let at = match placed.iter().find(|(id, _)| *id == e.incident) {
-            Some((_, at)) => *at,
-            None => {
-                let mut at = [0u32; 4];
-                at[0] = strings.len() as u32;
-                strings.extend_from_slice(e.incident.as_bytes());
-                at[1] = e.incident.len() as u32;
-                at[2] = strings.len() as u32;
-                strings.extend_from_slice(e.title.as_bytes());
-                at[3] = e.title.len() as u32;
-                placed.push((&e.incident, at));
-                at
-            }
-        };
-        records.push(Record {
+        let at = *placed.entry(&e.incident).or_insert_with(|| {
+            let mut at = [0u32; 4];
+            at[0] = strings.len() as u32;
+            strings.extend_from_slice(e.incident.as_bytes());
+            at[1] = e.incident.len() as u32;
+            at[2] = strings.len() as u32;
+            strings.extend_from_slice(e.title.as_bytes());
+            at[3] = e.title.len() as u32;
+            at
+        });
+        let record = Record {
             action: action_code(e.action),
             has_distrust_after: u8::from(e.distrust_after.is_some()),
             reserved0: [0; 2],
@@ -323,7 +333,12 @@ pub fn encode(sequence: u64, entries: &[SnapshotEntry]) -> Vec<u8> {
             title_len: at[3],
             reserved1: 0,
             distrust_after: e.distrust_after.unwrap_or(0),
+        };
+        let position = *record_of.entry(record).or_insert_with(|| {
+            records.push(record);
+            records.len() as u32 - 1
         });
+        values.push(position);
     }
 
     // Offsets, to size the pads: header, sequence, prefix bits.
@@ -332,6 +347,8 @@ pub fn encode(sequence: u64, entries: &[SnapshotEntry]) -> Vec<u8> {
     at += 8 + pad_keys.len() + 8 + 32 * n;
     let pad_index = pad_at(at);
     at += 8 + pad_index.len() + 8 + 4 * index.len();
+    let pad_values = pad_at(at);
+    at += 8 + pad_values.len() + 8 + 4 * n;
     let pad_records = pad_at(at);
     let payload = Payload {
         sequence,
@@ -340,6 +357,8 @@ pub fn encode(sequence: u64, entries: &[SnapshotEntry]) -> Vec<u8> {
         keys,
         pad_index,
         index,
+        pad_values,
+        values,
         pad_records,
         records,
         strings,
@@ -405,17 +424,27 @@ pub fn decode(bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
     if payload.prefix_bits > MAX_PREFIX_BITS {
         return bad(format!("{} prefix bits, more than {MAX_PREFIX_BITS}", payload.prefix_bits));
     }
-    for pad in [&payload.pad_keys, &payload.pad_index, &payload.pad_records] {
+    for pad in [&payload.pad_keys, &payload.pad_index, &payload.pad_values, &payload.pad_records] {
         if pad.len() >= ALIGN || pad.iter().any(|&b| b != 0) {
             return bad("an alignment pad is 64 bytes or more, or not zero".to_string());
         }
     }
     let n = payload.keys.len();
-    if n != header.entry_count as usize || payload.records.len() != n {
+    if n != header.entry_count as usize || payload.values.len() != n {
         return bad(format!(
-            "the header counts {} entries, the payload {} keys and {} records",
+            "the header counts {} entries, the payload {} keys and {} values",
             header.entry_count,
             n,
+            payload.values.len()
+        ));
+    }
+    if payload.records.len() > n {
+        return bad(format!("{} records for {n} keys", payload.records.len()));
+    }
+    if let Some(i) = payload.values.iter().position(|&v| v as usize >= payload.records.len()) {
+        return bad(format!(
+            "value {i} is {}, not below the record count {}",
+            payload.values[i],
             payload.records.len()
         ));
     }
@@ -442,8 +471,8 @@ pub fn decode(bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
         let start = offset as usize;
         strings.get(start..start.checked_add(len as usize)?).map(str::to_string)
     };
-    let mut entries = Vec::with_capacity(n);
-    for (i, (key, r)) in payload.keys.iter().zip(&payload.records).enumerate() {
+    let mut listings = Vec::with_capacity(payload.records.len());
+    for (i, r) in payload.records.iter().enumerate() {
         let action = action_from_code(r.action);
         let distrust_after = match (r.has_distrust_after, r.distrust_after) {
             (0, 0) => Some(None),
@@ -455,13 +484,7 @@ pub fn decode(bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
         let title = string(r.title_offset, r.title_len);
         match (action, distrust_after, reserved_ok, incident, title) {
             (Some(action), Some(distrust_after), true, Some(incident), Some(title)) => {
-                entries.push(SnapshotEntry {
-                    spki_sha256: Sha256Hash(*key),
-                    action,
-                    incident,
-                    title,
-                    distrust_after,
-                })
+                listings.push((action, incident, title, distrust_after))
             }
             _ => {
                 return bad(format!(
@@ -470,6 +493,21 @@ pub fn decode(bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
             }
         }
     }
+    let entries = payload
+        .keys
+        .iter()
+        .zip(&payload.values)
+        .map(|(key, &v)| {
+            let (action, incident, title, distrust_after) = &listings[v as usize];
+            SnapshotEntry {
+                spki_sha256: Sha256Hash(*key),
+                action: *action,
+                incident: incident.clone(),
+                title: title.clone(),
+                distrust_after: *distrust_after,
+            }
+        })
+        .collect();
     Ok(Snapshot { sequence: payload.sequence, prefix_bits: payload.prefix_bits, entries })
 }
 
@@ -589,7 +627,7 @@ mod tests {
         let n = 100;
         let bytes = render(&list(n));
         assert_eq!(&bytes[0..8], b"CBLKSNAP");
-        assert_eq!(u32::from_le_bytes(bytes[8..12].try_into().unwrap()), 1);
+        assert_eq!(u32::from_le_bytes(bytes[8..12].try_into().unwrap()), 2);
         assert_eq!(u32::from_le_bytes(bytes[12..16].try_into().unwrap()), n as u32);
         assert_eq!(u64::from_le_bytes(bytes[16..24].try_into().unwrap()), 42);
         assert_eq!(u64::from_le_bytes(bytes[24..32].try_into().unwrap()) as usize, bytes.len() - 64);
@@ -602,7 +640,7 @@ mod tests {
         assert_eq!(u64::from_le_bytes(bytes[120..128].try_into().unwrap()), n as u64);
         let first = expected(&list(n))[0].spki_sha256.0;
         assert_eq!(&bytes[128..160], &first);
-        // The index and the records start on 64-byte boundaries too.
+        // The index, the values and the records start on 64-byte boundaries too.
         let mut at = 128 + 32 * n;
         let pad = u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap()) as usize;
         at += 8 + pad;
@@ -613,7 +651,33 @@ mod tests {
         let pad = u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap()) as usize;
         at += 8 + pad;
         assert_eq!(u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap()), n as u64);
-        assert_eq!((at + 8) % 64, 0);
+        at += 8;
+        assert_eq!(at % 64, 0);
+        // One value word per key, each the position of its record: three incidents, three records,
+        // numbered in order of first use.
+        let values: Vec<u32> =
+            (0..n).map(|i| u32::from_le_bytes(bytes[at + 4 * i..at + 4 * i + 4].try_into().unwrap())).collect();
+        assert_eq!(values[0], 0);
+        assert_eq!(values.iter().max(), Some(&2));
+        at += 4 * n;
+        let pad = u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap()) as usize;
+        at += 8 + pad;
+        assert_eq!(u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap()), 3);
+        at += 8;
+        assert_eq!(at % 64, 0);
+        // The records are 32 bytes; the strings follow.
+        at += 3 * 32;
+        let strings = u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap()) as usize;
+        assert_eq!(at + 8 + strings, bytes.len());
+    }
+
+    #[test]
+    fn entries_sharing_incident_action_and_date_share_one_record() {
+        let n = 1000;
+        let bytes = render(&list(n));
+        // 1000 keys: 32 bytes of key, 4 of value word, 8 of index (2^10 + 1 words) each, three
+        // records, the strings, and the header and pads.
+        assert!(bytes.len() < 64 + 1000 * 32 + 1000 * 4 + 1025 * 4 + 3 * 32 + 200 + 5 * 64 + 8 * 8);
     }
 
     #[test]
@@ -642,8 +706,10 @@ mod tests {
         magic[0] ^= 1;
         assert_eq!(decode(&magic), Err(SnapshotError::BadMagic));
         let mut version = bytes.clone();
-        version[8] = 2;
-        assert_eq!(decode(&version), Err(SnapshotError::UnsupportedVersion { found: 2 }));
+        version[8] = 1;
+        assert_eq!(decode(&version), Err(SnapshotError::UnsupportedVersion { found: 1 }));
+        version[8] = 3;
+        assert_eq!(decode(&version), Err(SnapshotError::UnsupportedVersion { found: 3 }));
         let mut huge = bytes.clone();
         huge[24..32].copy_from_slice(&(u64::MAX - 10).to_le_bytes());
         assert!(matches!(decode(&huge), Err(SnapshotError::TooLarge { .. })));

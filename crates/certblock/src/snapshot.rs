@@ -11,7 +11,7 @@
 //! ```text
 //! header, 64 bytes
 //!   0   8  magic            "CBLKSNAP"
-//!   8   4  format version   u32 = 1
+//!   8   4  format version   u32 = 2
 //!  12   4  entry count N    u32
 //!  16   8  sequence         u64 (the list's sequence number)
 //!  24   8  payload length   u64 (bytes after the header; the file is exactly 64 + this)
@@ -25,7 +25,11 @@
 //! 8+4(2^B+1) index          Vec<u32>: u64 length 2^B + 1; index[p] is the position of the first
 //!                           key whose first B bits are >= p, index[2^B] = N
 //!   8+P2  pad               Vec<u8>
-//!  8+32N  records           Vec<Record>: u64 length N, record i describes key i
+//!   8+4N  values            Vec<u32>: u64 length N; values[i] < V is the position in records of
+//!                           key i's record
+//!   8+P3  pad               Vec<u8>
+//!  8+32V  records           Vec<Record>: u64 length V <= N, the distinct records (one per
+//!                           incident, action and date)
 //!   8+S   strings           Vec<u8>: u64 length S, UTF-8: incident ids and titles
 //! record, 32 bytes
 //!   0  1  action            u8: 1 block, 2 known-interception, 3 blocked-interception
@@ -39,11 +43,17 @@
 //!  24  8  distrust_after    u64 Unix seconds (0 when absent)
 //! ```
 //!
-//! The writer sizes the pads so that the keys, the index and the records each start at a
-//! multiple of 64 bytes from the start of the file: in a 64-byte-aligned buffer (an `mmap`, a
-//! page-aligned allocation) a key never straddles a cache line. B is the smallest number of bits
-//! with 2^B >= N (at least 4), so a bucket holds about one key: a lookup reads two adjacent
-//! index words, then compares the few keys of its bucket; only a hit reads its record.
+//! The writer sizes the pads so that the keys, the index, the values and the records each start
+//! at a multiple of 64 bytes from the start of the file: in a 64-byte-aligned buffer (an `mmap`,
+//! a page-aligned allocation) a key or a record never straddles a cache line. B is the smallest
+//! number of bits with 2^B >= N (at least 4), so a bucket holds about one key: a lookup reads two
+//! adjacent index words, then compares the few keys of its bucket; only a hit reads its value
+//! word, then its record, which is one of a handful (a list has few incidents) and so stays in
+//! cache: a hit costs one cache line beyond the key comparison.
+//!
+//! Format version 1 held one record per key in place of the values and the records (a hit cost
+//! one more cache line); this crate refuses it with [`SnapshotError::UnsupportedVersion`], and
+//! `certblock generate` writes version 2.
 //!
 //! # What loading checks
 //!
@@ -51,7 +61,8 @@
 //! the size limit ([`SNAPSHOT_MAX_LEN`], 256 MiB, or the one given to
 //! [`Snapshot::from_bytes_with_limit`]); the file is exactly as long as the header says; the
 //! payload's SHA-256; then the whole structure (lengths, pads, keys strictly ascending, the index
-//! consistent with the keys, every record's action, flags and string ranges, the strings UTF-8),
+//! consistent with the keys, every value word below the record count, every record's action,
+//! flags and string ranges, the strings UTF-8),
 //! so that lookups afterwards cannot fail. Nothing is copied: the snapshot borrows the input.
 
 use core::fmt;
@@ -63,17 +74,18 @@ use crate::{Action, Listing, Origin};
 /// The first eight bytes of every snapshot.
 pub const SNAPSHOT_MAGIC: [u8; 8] = *b"CBLKSNAP";
 /// The snapshot format version this crate reads.
-pub const SNAPSHOT_VERSION: u32 = 1;
+pub const SNAPSHOT_VERSION: u32 = 2;
 /// The size of the fixed header.
 pub const SNAPSHOT_HEADER_LEN: usize = 64;
-/// The largest snapshot [`Snapshot::from_bytes`] accepts: 256 MiB, room for about 3.9 million
-/// entries (a snapshot takes about 68 bytes per entry: a 1M-entry list is 65 MiB). Use
+/// The largest snapshot [`Snapshot::from_bytes`] accepts: 256 MiB, room for about 6.5 million
+/// entries (a snapshot takes 40 to 44 bytes per entry: a 1M-entry list is 38 MiB). Use
 /// [`Snapshot::from_bytes_with_limit`] for another limit.
 pub const SNAPSHOT_MAX_LEN: usize = 256 << 20;
 /// The largest number of prefix bits a snapshot's index may use.
 pub const SNAPSHOT_MAX_PREFIX_BITS: u32 = 24;
 const RECORD_LEN: usize = 32;
 const KEY_LEN: usize = 32;
+const VALUE_LEN: usize = 4;
 
 /// Why bytes are not a snapshot this crate can use.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -248,6 +260,7 @@ pub struct Snapshot<'a> {
     prefix_bits: u32,
     keys: &'a [u8],
     index: &'a [u8],
+    values: &'a [u8],
     records: &'a [u8],
     strings: &'a str,
 }
@@ -381,14 +394,33 @@ impl<'a> Snapshot<'a> {
         }
         c.pad()?;
         let at = c.pos;
-        let (count, records) = c.vec(RECORD_LEN, "records run past the end")?;
+        let (count, values) = c.vec(VALUE_LEN, "values run past the end")?;
         if count != len {
             return Err(SnapshotError::Malformed {
                 offset: at,
-                reason: "record count differs from the key count",
+                reason: "value count differs from the key count",
+            });
+        }
+        let values_at = c.pos - values.len();
+        c.pad()?;
+        let at = c.pos;
+        let (record_count, records) = c.vec(RECORD_LEN, "records run past the end")?;
+        if record_count > len {
+            return Err(SnapshotError::Malformed {
+                offset: at,
+                reason: "more records than keys",
             });
         }
         let records_at = c.pos - records.len();
+        for i in 0..len {
+            let in_range = matches!(le_u32(values, i * VALUE_LEN), Some(v) if (v as usize) < record_count);
+            if !in_range {
+                return Err(SnapshotError::Malformed {
+                    offset: values_at + i * VALUE_LEN,
+                    reason: "value is not below the record count",
+                });
+            }
+        }
         let (_, strings) = c.vec(1, "strings run past the end")?;
         let strings_at = c.pos - strings.len();
         let strings = core::str::from_utf8(strings).map_err(|e| SnapshotError::Malformed {
@@ -398,8 +430,8 @@ impl<'a> Snapshot<'a> {
         if c.pos != file.len() {
             return Err(c.malformed("bytes follow the strings"));
         }
-        let snapshot = Snapshot { sequence, len, prefix_bits, keys, index, records, strings };
-        for i in 0..len {
+        let snapshot = Snapshot { sequence, len, prefix_bits, keys, index, values, records, strings };
+        for i in 0..record_count {
             if snapshot.record(i).is_none() {
                 return Err(SnapshotError::Malformed {
                     offset: records_at + i * RECORD_LEN,
@@ -410,29 +442,44 @@ impl<'a> Snapshot<'a> {
         Ok(snapshot)
     }
 
-    /// Decodes record `i`; `None` if it is not valid (never, once loaded).
+    /// The record of key `i`; `None` if `i` is out of range (never, once loaded).
+    fn listing(&self, i: usize) -> Option<Listing<'a>> {
+        let r = le_u32(self.values, i.checked_mul(VALUE_LEN)?)? as usize;
+        let start = r.checked_mul(RECORD_LEN)?;
+        let r: &[u8; RECORD_LEN] = self.records.get(start..start.checked_add(RECORD_LEN)?)?.try_into().ok()?;
+        Self::decode(r, self.strings)
+    }
+
+    /// Checks record `i` (all its bytes) and decodes it; `None` if it is not valid. The loader
+    /// runs it on every record, so that [`Snapshot::listing`] need not repeat the checks of the
+    /// flag and reserved bytes.
     fn record(&self, i: usize) -> Option<Listing<'a>> {
         let start = i.checked_mul(RECORD_LEN)?;
-        let r = self.records.get(start..start.checked_add(RECORD_LEN)?)?;
+        let r: &[u8; RECORD_LEN] = self.records.get(start..start.checked_add(RECORD_LEN)?)?.try_into().ok()?;
+        let when = u64::from_le_bytes([r[24], r[25], r[26], r[27], r[28], r[29], r[30], r[31]]);
+        let flag_ok = matches!((r[1], when), (0, 0) | (1, _));
+        let reserved_ok = r[2] == 0 && r[3] == 0 && r[20..24] == [0; 4];
+        if !(flag_ok && reserved_ok) {
+            return None;
+        }
+        Self::decode(r, self.strings)
+    }
+
+    /// Decodes a record whose flag and reserved bytes are valid: `None` if its action or string
+    /// ranges are not.
+    fn decode(r: &[u8; RECORD_LEN], strings: &'a str) -> Option<Listing<'a>> {
+        let word = |at: usize| u32::from_le_bytes([r[at], r[at + 1], r[at + 2], r[at + 3]]);
         let action = match r[0] {
             1 => Action::Block,
             2 => Action::KnownInterception,
             3 => Action::BlockedInterception,
             _ => return None,
         };
-        let when = le_u64(r, 24)?;
-        let distrust_after = match r[1] {
-            0 if when == 0 => None,
-            1 => Some(when),
-            _ => return None,
-        };
-        if r[2] != 0 || r[3] != 0 || le_u32(r, 20)? != 0 {
-            return None;
-        }
+        let distrust_after = (r[1] != 0)
+            .then(|| u64::from_le_bytes([r[24], r[25], r[26], r[27], r[28], r[29], r[30], r[31]]));
         let string = |at: usize| -> Option<&'a str> {
-            let offset = le_u32(r, at)? as usize;
-            let len = le_u32(r, at + 4)? as usize;
-            self.strings.get(offset..offset.checked_add(len)?)
+            let offset = word(at) as usize;
+            strings.get(offset..offset.checked_add(word(at + 4) as usize)?)
         };
         Some(Listing {
             action,
@@ -451,7 +498,7 @@ impl<'a> Snapshot<'a> {
 
     /// The entry for a key, given the SHA-256 of its DER SubjectPublicKeyInfo; `None` if the
     /// snapshot does not list it. Reads two index words, the keys of one bucket, and on a hit
-    /// one record.
+    /// one value word and the (few, so cached) record it points to.
     pub fn lookup(&self, spki_sha256: &[u8; 32]) -> Option<Listing<'a>> {
         let p = prefix(spki_sha256, self.prefix_bits);
         let mut lo = le_u32(self.index, p.checked_mul(4)?)? as usize;
@@ -462,7 +509,7 @@ impl<'a> Snapshot<'a> {
             match self.key(mid)?.cmp(spki_sha256) {
                 core::cmp::Ordering::Less => lo = mid + 1,
                 core::cmp::Ordering::Greater => hi = mid,
-                core::cmp::Ordering::Equal => return self.record(mid),
+                core::cmp::Ordering::Equal => return self.listing(mid),
             }
         }
         None
@@ -485,6 +532,6 @@ impl<'a> Snapshot<'a> {
 
     /// Every key and its entry, keys in ascending order.
     pub fn iter(&self) -> impl Iterator<Item = (&'a [u8; 32], Listing<'a>)> + '_ {
-        (0..self.len).filter_map(move |i| Some((self.key(i)?, self.record(i)?)))
+        (0..self.len).filter_map(move |i| Some((self.key(i)?, self.listing(i)?)))
     }
 }

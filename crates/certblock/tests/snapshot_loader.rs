@@ -86,8 +86,12 @@ fn every_single_bit_flip_is_refused_with_the_right_error() {
 #[test]
 fn a_wrong_version_is_refused_naming_it() {
     let mut bytes = sample(3);
-    bytes[8..12].copy_from_slice(&2u32.to_le_bytes());
-    assert_eq!(Snapshot::from_bytes(&bytes).unwrap_err(), SnapshotError::UnsupportedVersion { found: 2 });
+    assert_eq!(certblock::SNAPSHOT_VERSION, 2);
+    // Version 1 (one record per key) is refused, as is any later version.
+    bytes[8..12].copy_from_slice(&1u32.to_le_bytes());
+    assert_eq!(Snapshot::from_bytes(&bytes).unwrap_err(), SnapshotError::UnsupportedVersion { found: 1 });
+    bytes[8..12].copy_from_slice(&3u32.to_le_bytes());
+    assert_eq!(Snapshot::from_bytes(&bytes).unwrap_err(), SnapshotError::UnsupportedVersion { found: 3 });
     bytes[8..12].copy_from_slice(&0u32.to_le_bytes());
     assert_eq!(Snapshot::from_bytes(&bytes).unwrap_err(), SnapshotError::UnsupportedVersion { found: 0 });
 }
@@ -119,7 +123,7 @@ fn oversized_inputs_are_refused() {
         Snapshot::from_bytes(&big).unwrap_err(),
         SnapshotError::TooLarge { len: SNAPSHOT_MAX_LEN as u64 + 1, max: SNAPSHOT_MAX_LEN }
     );
-    assert_eq!(SNAPSHOT_MAX_LEN, 256 << 20, "room for about 3.9M entries, 1M needs 65 MiB");
+    assert_eq!(SNAPSHOT_MAX_LEN, 256 << 20, "room for about 6.5M entries, 1M needs 38 MiB");
 }
 
 #[test]
@@ -144,22 +148,53 @@ fn a_caller_chosen_limit_is_applied_exactly() {
 #[test]
 fn a_resealed_inconsistent_payload_is_malformed() {
     let bytes = sample(10);
-    // An action of 0 in the first record: find it by its layout (records follow the index).
-    let mut bad = bytes.clone();
+    // Find the values and the records by the layout: the values follow the index, the records
+    // the values.
     let n = 10;
-    let bits = u32::from_le_bytes(bad[72..76].try_into().unwrap()) as usize;
+    let u64_at = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap()) as usize;
+    let bits = u32::from_le_bytes(bytes[72..76].try_into().unwrap()) as usize;
     let mut at = 128 + 32 * n;
-    at += 8 + u64::from_le_bytes(bad[at..at + 8].try_into().unwrap()) as usize;
+    at += 8 + u64_at(at);
     at += 8 + 4 * ((1 << bits) + 1);
-    at += 8 + u64::from_le_bytes(bad[at..at + 8].try_into().unwrap()) as usize;
-    assert_eq!(u64::from_le_bytes(bad[at..at + 8].try_into().unwrap()), n as u64);
-    let record = at + 8;
-    bad[record] = 0;
+    at += 8 + u64_at(at);
+    assert_eq!(u64_at(at), n);
+    let values = at + 8;
+    assert_eq!(values % 64, 0);
+    at = values + 4 * n;
+    at += 8 + u64_at(at);
+    assert_eq!(u64_at(at), 3, "three incidents, three records for ten keys");
+    let records = at + 8;
+    assert_eq!(records % 64, 0);
+    // An action of 0 in the first record.
+    let mut bad = bytes.clone();
+    bad[records] = 0;
     reseal(&mut bad);
     assert!(matches!(
         Snapshot::from_bytes(&bad).unwrap_err(),
-        SnapshotError::Malformed { offset, .. } if offset == record
+        SnapshotError::Malformed { offset, .. } if offset == records
     ));
+    // A value word that points past the records.
+    for v in [3u32, u32::MAX] {
+        let mut bad = bytes.clone();
+        bad[values + 4 * 7..values + 4 * 8].copy_from_slice(&v.to_le_bytes());
+        reseal(&mut bad);
+        assert_eq!(
+            Snapshot::from_bytes(&bad).unwrap_err(),
+            SnapshotError::Malformed { offset: values + 4 * 7, reason: "value is not below the record count" }
+        );
+    }
+    // Another valid value word makes another (valid) snapshot: key 7 takes record 0's listing.
+    let mut moved = bytes.clone();
+    moved[values + 4 * 7..values + 4 * 8].copy_from_slice(&0u32.to_le_bytes());
+    reseal(&mut moved);
+    let s = Snapshot::from_bytes(&moved).unwrap();
+    let listings: Vec<_> = s.iter().map(|(_, l)| l).collect();
+    assert_eq!(listings[7], listings[0]);
+    // More records than keys.
+    let mut more = bytes.clone();
+    more[records - 8..records].copy_from_slice(&(n as u64 + 1).to_le_bytes());
+    reseal(&mut more);
+    assert!(matches!(Snapshot::from_bytes(&more).unwrap_err(), SnapshotError::Malformed { .. }));
     // Two keys swapped: not ascending.
     let mut swapped = bytes.clone();
     let (a, b) = (128..160, 160..192);
