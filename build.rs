@@ -18,7 +18,9 @@ fn main() {
     let current = match certblock_list::digest::source_tree_digest(&sources) {
         Ok(digest) => digest,
         Err(e) => {
-            println!("cargo:warning=cannot digest sources/ ({e}); is generated/ fresh? run `make generate`");
+            println!(
+                "cargo:warning=cannot digest sources/ ({e}); is generated/ fresh? run `make generate`"
+            );
             return;
         }
     };

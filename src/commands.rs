@@ -68,7 +68,12 @@ pub fn generate(
     let (previous, ingested) = std::thread::scope(|scope| {
         let previous = scope.spawn(|| previous_list(out, previous));
         let ingested = ingest(sources, &options, &progress);
-        (previous.join().expect("reading the previous list does not panic"), ingested)
+        (
+            previous
+                .join()
+                .expect("reading the previous list does not panic"),
+            ingested,
+        )
     });
     let previous = previous?;
     let Some(Ingested { mut list, .. }) = ingested else {
@@ -82,12 +87,18 @@ pub fn generate(
     let writer = certblock_compile::output::AtomicWrite::begin(out)
         .with_context(|| format!("writing {}", out.display()))?;
     let written = std::sync::atomic::AtomicUsize::new(0);
-    certblock_compile::compile_into(&list, &certblock_compile::CompileOptions::default(), &|file| {
-        written.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        writer.write(&file)
-    })?;
+    certblock_compile::compile_into(
+        &list,
+        &certblock_compile::CompileOptions::default(),
+        &|file| {
+            written.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            writer.write(&file)
+        },
+    )?;
     let files = written.into_inner();
-    writer.commit().with_context(|| format!("writing {}", out.display()))?;
+    writer
+        .commit()
+        .with_context(|| format!("writing {}", out.display()))?;
     progress.finish();
     if !quiet {
         let counts = list.counts();
@@ -113,7 +124,12 @@ pub fn check(sources: &Path, out: &Path) -> Result<ExitCode> {
     let (previous, ingested) = std::thread::scope(|scope| {
         let previous = scope.spawn(|| previous_list(out, None).ok().flatten());
         let ingested = ingest(sources, &IngestOptions::default(), &progress);
-        (previous.join().expect("reading the previous list does not panic"), ingested)
+        (
+            previous
+                .join()
+                .expect("reading the previous list does not panic"),
+            ingested,
+        )
     });
     let Some(Ingested { mut list, .. }) = ingested else {
         return Ok(ExitCode::FAILURE);
@@ -166,10 +182,19 @@ pub fn inspect(files: &[PathBuf]) -> Result<ExitCode> {
             }
         }
     }
-    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
-fn print_item(path: &Path, n: usize, total: usize, item: &certblock_ingest::EvidenceItem) -> std::io::Result<()> {
+fn print_item(
+    path: &Path,
+    n: usize,
+    total: usize,
+    item: &certblock_ingest::EvidenceItem,
+) -> std::io::Result<()> {
     let spki = item.spki_sha256;
     use std::fmt::Write as _;
     let mut text = format!("{} ({} {n} of {total})\n", path.display(), item.kind);

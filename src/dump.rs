@@ -4,16 +4,21 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use anyhow::{bail, Context as _, Result};
-use certblock_formats::{certdata, crlset, detect, onecrl, Format};
+use anyhow::{Context as _, Result, bail};
 use certblock_compile::snapshot;
+use certblock_formats::{Format, certdata, crlset, detect, onecrl};
 use certblock_list::Blocklist;
 
 /// A readable listing of a canonical list: counts, then one line per key with its labels.
 fn dump_list(list: &Blocklist) -> String {
     let mut out = String::new();
     let c = list.counts();
-    writeln!(out, "certblock list, sequence {}, source digest {}", list.sequence, list.source_digest).unwrap();
+    writeln!(
+        out,
+        "certblock list, sequence {}, source digest {}",
+        list.sequence, list.source_digest
+    )
+    .unwrap();
     writeln!(
         out,
         "{} keys ({} block, {} known-interception, {} blocked-interception), {} incidents",
@@ -46,8 +51,12 @@ fn dump_list(list: &Blocklist) -> String {
 pub fn run(path: &Path, json: bool) -> Result<()> {
     let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
     if bytes.starts_with(&snapshot::MAGIC) {
-        let parsed = snapshot::decode(&bytes)
-            .map_err(|e| anyhow::anyhow!("{}: looks like a certblock snapshot but does not read: {e}", path.display()))?;
+        let parsed = snapshot::decode(&bytes).map_err(|e| {
+            anyhow::anyhow!(
+                "{}: looks like a certblock snapshot but does not read: {e}",
+                path.display()
+            )
+        })?;
         if json {
             crate::stdout::print(&(serde_json::to_string_pretty(&parsed)? + "\n"))?;
         } else {
@@ -61,7 +70,13 @@ pub fn run(path: &Path, json: bool) -> Result<()> {
             path.display()
         );
     };
-    let context = || format!("{}: looks like {} but does not read", path.display(), format.name());
+    let context = || {
+        format!(
+            "{}: looks like {} but does not read",
+            path.display(),
+            format.name()
+        )
+    };
     let (text, value) = match format {
         Format::CrlSet => {
             let parsed = crlset::read(&bytes).with_context(context)?;

@@ -10,7 +10,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context as _, Result};
+use anyhow::{Context as _, Result, bail};
 use certblock_formats::{certdata, crlset, onecrl};
 use certblock_list::{Action, Base64Bytes, HexBytes, IncidentId, Sha256Hash};
 use serde::Serialize;
@@ -100,7 +100,10 @@ fn name_string(der: &[u8]) -> String {
     use x509_parser::prelude::FromDer as _;
     match x509_parser::x509::X509Name::from_der(der) {
         Ok((_, name)) => name.to_string(),
-        Err(_) => format!("(unparsable name, base64 {})", Base64Bytes(der.to_vec()).to_base64()),
+        Err(_) => format!(
+            "(unparsable name, base64 {})",
+            Base64Bytes(der.to_vec()).to_base64()
+        ),
     }
 }
 
@@ -108,10 +111,21 @@ fn collect_onecrl(bytes: &[u8], origin: &str) -> Result<Collected> {
     let parsed = onecrl::read(bytes)?;
     let mut out = Collected::default();
     for record in parsed.records {
-        let what = record.details.as_ref().and_then(|d| d.name.clone()).unwrap_or_default();
+        let what = record
+            .details
+            .as_ref()
+            .and_then(|d| d.name.clone())
+            .unwrap_or_default();
         match record.target {
-            onecrl::Target::SubjectKey { subject, pub_key_hash } => {
-                let enabled = if record.enabled == Some(false) { ", disabled upstream" } else { "" };
+            onecrl::Target::SubjectKey {
+                subject,
+                pub_key_hash,
+            } => {
+                let enabled = if record.enabled == Some(false) {
+                    ", disabled upstream"
+                } else {
+                    ""
+                };
                 out.facts.push(FactsRecord {
                     spki_sha256: pub_key_hash,
                     name: Some(format!("{origin} record {}{enabled}", record.id)),
@@ -119,7 +133,10 @@ fn collect_onecrl(bytes: &[u8], origin: &str) -> Result<Collected> {
                     subject_der: Some(Base64Bytes(subject)),
                 });
             }
-            onecrl::Target::IssuerSerial { issuer_name, serial_number } => out.keyless.push(format!(
+            onecrl::Target::IssuerSerial {
+                issuer_name,
+                serial_number,
+            } => out.keyless.push(format!(
                 "OneCRL record {}: issuer `{}`, serial `{}` {what}",
                 record.id,
                 name_string(&issuer_name),
@@ -145,12 +162,17 @@ fn collect_nss(bytes: &[u8]) -> Result<Collected> {
             name_string(&trust.issuer)
         );
         if !trust.is_distrust() {
-            out.skipped.push(format!("{described}: trusted, not a distrust entry"));
+            out.skipped
+                .push(format!("{described}: trusted, not a distrust entry"));
             continue;
         }
         match cert {
-            Some(cert) => out.certificates.push((cert.cert_sha256, cert.value.clone())),
-            None => out.keyless.push(format!("{described}: trust-only, the certificate is not in the file")),
+            Some(cert) => out
+                .certificates
+                .push((cert.cert_sha256, cert.value.clone())),
+            None => out.keyless.push(format!(
+                "{described}: trust-only, the certificate is not in the file"
+            )),
         }
     }
     Ok(out)
@@ -162,8 +184,16 @@ fn collect_crlset(bytes: &[u8], action: Action) -> Result<Collected> {
     let header = &parsed.header;
     for (array, keys, array_action) in [
         ("BlockedSPKIs", &header.blocked_spkis, Action::Block),
-        ("KnownInterceptionSPKIs", &header.known_interception_spkis, Action::KnownInterception),
-        ("BlockedInterceptionSPKIs", &header.blocked_interception_spkis, Action::BlockedInterception),
+        (
+            "KnownInterceptionSPKIs",
+            &header.known_interception_spkis,
+            Action::KnownInterception,
+        ),
+        (
+            "BlockedInterceptionSPKIs",
+            &header.blocked_interception_spkis,
+            Action::BlockedInterception,
+        ),
     ] {
         for key in keys {
             if array_action == action {
@@ -193,21 +223,37 @@ fn collect_crlset(bytes: &[u8], action: Action) -> Result<Collected> {
 /// Runs the import and prints the report.
 pub fn run(request: &Request<'_>) -> Result<()> {
     let id: IncidentId = request.incident.parse().map_err(anyhow::Error::msg)?;
-    let bytes = std::fs::read(request.file).with_context(|| format!("{}: cannot read", request.file.display()))?;
-    let origin = request.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let bytes = std::fs::read(request.file)
+        .with_context(|| format!("{}: cannot read", request.file.display()))?;
+    let origin = request
+        .file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let mut collected = match request.from {
         From::Onecrl => collect_onecrl(&bytes, &origin),
         From::Nss => collect_nss(&bytes),
         From::Crlset => collect_crlset(&bytes, request.action),
     }
-    .with_context(|| format!("{}: not a readable {} file", request.file.display(), request.from.name()))?;
-    collected.facts.sort_by(|a, b| (a.spki_sha256, &a.name).cmp(&(b.spki_sha256, &b.name)));
+    .with_context(|| {
+        format!(
+            "{}: not a readable {} file",
+            request.file.display(),
+            request.from.name()
+        )
+    })?;
+    collected
+        .facts
+        .sort_by(|a, b| (a.spki_sha256, &a.name).cmp(&(b.spki_sha256, &b.name)));
     collected.certificates.sort();
     collected.certificates.dedup();
 
     let folder: PathBuf = request.sources.join(id.as_str());
     if folder.exists() {
-        bail!("{}: already exists; import into a new incident folder", folder.display());
+        bail!(
+            "{}: already exists; import into a new incident folder",
+            folder.display()
+        );
     }
     if collected.facts.is_empty() && collected.certificates.is_empty() {
         bail!(
@@ -219,7 +265,8 @@ pub fn run(request: &Request<'_>) -> Result<()> {
         );
     }
     let collected_facts_count = collected.facts.len();
-    std::fs::create_dir_all(&folder).with_context(|| format!("{}: cannot create", folder.display()))?;
+    std::fs::create_dir_all(&folder)
+        .with_context(|| format!("{}: cannot create", folder.display()))?;
     let summary_default = format!(
         "Imported by `certblock import --from {}` from {origin}. Replace this with what happened, in our own words.",
         request.from.name()
@@ -234,7 +281,12 @@ pub fn run(request: &Request<'_>) -> Result<()> {
     };
     write_json(&folder.join("incident.json"), &incident)?;
     if !collected.facts.is_empty() {
-        write_json(&folder.join("facts.json"), &FactsFile { records: std::mem::take(&mut collected.facts) })?;
+        write_json(
+            &folder.join("facts.json"),
+            &FactsFile {
+                records: std::mem::take(&mut collected.facts),
+            },
+        )?;
     }
     let facts = collected_facts_count;
     for (hash, der) in &collected.certificates {
@@ -258,13 +310,33 @@ fn report(request: &Request<'_>, origin: &str, collected: &Collected, facts: usi
     let mut out = String::new();
     writeln!(out, "# Import report: {origin}").unwrap();
     writeln!(out).unwrap();
-    writeln!(out, "Imported with `--from {} --action {}` into `{}`.", request.from.name(), request.action, request.incident).unwrap();
+    writeln!(
+        out,
+        "Imported with `--from {} --action {}` into `{}`.",
+        request.from.name(),
+        request.action,
+        request.incident
+    )
+    .unwrap();
     writeln!(out).unwrap();
     writeln!(out, "- Keys taken as facts records: {facts}").unwrap();
-    writeln!(out, "- Certificates taken as files: {}", collected.certificates.len()).unwrap();
-    writeln!(out, "- Records without a key (not imported: every entry is a key): {}", collected.keyless.len()).unwrap();
+    writeln!(
+        out,
+        "- Certificates taken as files: {}",
+        collected.certificates.len()
+    )
+    .unwrap();
+    writeln!(
+        out,
+        "- Records without a key (not imported: every entry is a key): {}",
+        collected.keyless.len()
+    )
+    .unwrap();
     writeln!(out, "- Records skipped: {}", collected.skipped.len()).unwrap();
-    for (heading, lines) in [("Records without a key", &collected.keyless), ("Skipped", &collected.skipped)] {
+    for (heading, lines) in [
+        ("Records without a key", &collected.keyless),
+        ("Skipped", &collected.skipped),
+    ] {
         if !lines.is_empty() {
             writeln!(out, "\n## {heading}\n").unwrap();
             for line in lines.iter() {

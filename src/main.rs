@@ -4,11 +4,11 @@
 //! into messages and exit codes (0 success, 1 problems found, 2 usage errors from clap).
 
 mod commands;
-mod progress;
+mod diff_command;
 mod dump;
 mod import;
+mod progress;
 mod stdout;
-mod diff_command;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -109,8 +109,9 @@ enum Command {
 }
 
 fn parse_action(s: &str) -> Result<certblock_list::Action, String> {
-    serde_json::from_value(serde_json::Value::String(s.to_string()))
-        .map_err(|_| format!("{s:?} is not an action: use block, known-interception or blocked-interception"))
+    serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| {
+        format!("{s:?} is not an action: use block, known-interception or blocked-interception")
+    })
 }
 
 fn main() -> ExitCode {
@@ -136,19 +137,26 @@ fn main() -> ExitCode {
         Command::Inspect { files } => commands::inspect(&files),
         Command::Diff(args) => Ok(diff_command::run(&args)),
         Command::Dump { file, json } => dump::run(&file, json).map(|()| ExitCode::SUCCESS),
-        Command::Import { from, file, incident, action, title, summary, references, sources } => {
-            import::run(&import::Request {
-                from,
-                file: &file,
-                incident: &incident,
-                action,
-                title: title.as_deref(),
-                summary: summary.as_deref(),
-                references: &references,
-                sources: &sources,
-            })
-            .map(|()| ExitCode::SUCCESS)
-        }
+        Command::Import {
+            from,
+            file,
+            incident,
+            action,
+            title,
+            summary,
+            references,
+            sources,
+        } => import::run(&import::Request {
+            from,
+            file: &file,
+            incident: &incident,
+            action,
+            title: title.as_deref(),
+            summary: summary.as_deref(),
+            references: &references,
+            sources: &sources,
+        })
+        .map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

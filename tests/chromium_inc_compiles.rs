@@ -24,8 +24,12 @@ fn cpp_array(name: &str, keys: &[[u8; 32]]) -> String {
 fn inc_compiles_and_binary_search_finds_every_key() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let list = Blocklist::read(&root.join("generated/blocklist.json")).unwrap();
-    let blocked: Vec<[u8; 32]> =
-        list.entries.iter().filter(|e| e.action.is_blocked()).map(|e| e.spki_sha256.0).collect();
+    let blocked: Vec<[u8; 32]> = list
+        .entries
+        .iter()
+        .filter(|e| e.action.is_blocked())
+        .map(|e| e.spki_sha256.0)
+        .collect();
     let intercept: Vec<[u8; 32]> = list
         .entries
         .iter()
@@ -90,7 +94,9 @@ int main() {{
   return failures == 0 ? 0 : 1;
 }}
 "#,
-        inc = root.join("generated/cert_verify_proc_blocklist.inc").display(),
+        inc = root
+            .join("generated/cert_verify_proc_blocklist.inc")
+            .display(),
         expected_blocked = cpp_array("kExpectedBlocked", &blocked),
         expected_intercept = cpp_array("kExpectedIntercept", &intercept),
         expected_absent = cpp_array("kAbsent", &absent),
@@ -107,9 +113,16 @@ int main() {{
         .arg(&source)
         .output()
         .expect("g++ runs (scripts/ensure-tools.sh installs it)");
-    assert!(compiled.status.success(), "g++ failed:\n{}", String::from_utf8_lossy(&compiled.stderr));
+    assert!(
+        compiled.status.success(),
+        "g++ failed:\n{}",
+        String::from_utf8_lossy(&compiled.stderr)
+    );
     let run = Command::new(&binary).output().unwrap();
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(run.status.success(), "harness failed:\n{stdout}");
-    assert!(stdout.contains(&format!("checked {} keys, 0 failures", blocked.len() + intercept.len() + absent.len())));
+    assert!(stdout.contains(&format!(
+        "checked {} keys, 0 failures",
+        blocked.len() + intercept.len() + absent.len()
+    )));
 }

@@ -7,7 +7,11 @@ use certblock_list::{Action, Blocklist, Sha256Hash};
 use rcgen::PublicKeyData as _;
 
 fn certblock(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_certblock")).current_dir(dir).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_certblock"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn write(path: PathBuf, bytes: impl AsRef<[u8]>) {
@@ -26,8 +30,14 @@ fn incident_json(action: &str) -> String {
 fn good_tree(root: &Path) -> (Sha256Hash, Sha256Hash) {
     let cert = rcgen::generate_simple_self_signed(vec!["blocked.example".to_string()]).unwrap();
     let key = rcgen::KeyPair::generate().unwrap();
-    write(root.join("sources/demo/incident.json"), incident_json("block"));
-    write(root.join("sources/demo/root.pem"), format!("Some text first\n{}", cert.cert.pem()));
+    write(
+        root.join("sources/demo/incident.json"),
+        incident_json("block"),
+    );
+    write(
+        root.join("sources/demo/root.pem"),
+        format!("Some text first\n{}", cert.cert.pem()),
+    );
     write(root.join("sources/demo/leaked.key"), key.public_key_pem());
     (
         Sha256Hash::digest(&cert.signing_key.subject_public_key_info()),
@@ -39,7 +49,12 @@ fn folder_bytes(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap())
-        .map(|e| (e.file_name().into_string().unwrap(), std::fs::read(e.path()).unwrap()))
+        .map(|e| {
+            (
+                e.file_name().into_string().unwrap(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
         .collect();
     files.sort();
     files
@@ -50,7 +65,11 @@ fn generate_lists_every_key_in_every_file_and_check_passes() {
     let tmp = tempfile::tempdir().unwrap();
     let (cert_key, bare_key) = good_tree(tmp.path());
     let out = certblock(tmp.path(), &["generate"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let list = Blocklist::read(&tmp.path().join("generated/blocklist.json")).unwrap();
     let keys: Vec<Sha256Hash> = list.entries.iter().map(|e| e.spki_sha256).collect();
@@ -60,7 +79,8 @@ fn generate_lists_every_key_in_every_file_and_check_passes() {
     assert!(list.entries.iter().all(|e| e.action == Action::Block));
     assert_eq!(list.sequence, 1);
 
-    let inc = std::fs::read_to_string(tmp.path().join("generated/cert_verify_proc_blocklist.inc")).unwrap();
+    let inc = std::fs::read_to_string(tmp.path().join("generated/cert_verify_proc_blocklist.inc"))
+        .unwrap();
     let table = std::fs::read_to_string(tmp.path().join("generated/spki_blocklist.rs")).unwrap();
     let markdown = std::fs::read_to_string(tmp.path().join("generated/BLOCKLIST.md")).unwrap();
     for key in &expected {
@@ -72,7 +92,11 @@ fn generate_lists_every_key_in_every_file_and_check_passes() {
     assert!(inc.contains("// demo/root.pem") && inc.contains("// demo/leaked.key"));
 
     let check = certblock(tmp.path(), &["check"]);
-    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
 }
 
 #[test]
@@ -102,13 +126,19 @@ fn check_names_stale_missing_and_extra_files() {
     assert_eq!(check.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&check.stderr);
     assert!(stderr.contains("generated/BLOCKLIST.md: stale"), "{stderr}");
-    assert!(stderr.contains("generated/cert_verify_proc_blocklist.inc: missing"), "{stderr}");
+    assert!(
+        stderr.contains("generated/cert_verify_proc_blocklist.inc: missing"),
+        "{stderr}"
+    );
     assert!(stderr.contains("generated/notes.txt: extra"), "{stderr}");
 
     // A source edit without regenerating is caught too.
     assert!(certblock(tmp.path(), &["generate"]).status.success());
     let key = rcgen::KeyPair::generate().unwrap();
-    write(tmp.path().join("sources/demo/another.key"), key.public_key_pem());
+    write(
+        tmp.path().join("sources/demo/another.key"),
+        key.public_key_pem(),
+    );
     let check = certblock(tmp.path(), &["check"]);
     assert_eq!(check.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&check.stderr).contains("generated/blocklist.json: stale"));
@@ -122,14 +152,26 @@ fn bad_input_reports_every_problem_and_leaves_generated_untouched() {
     let before = folder_bytes(&tmp.path().join("generated"));
 
     let secret = rcgen::KeyPair::generate().unwrap();
-    write(tmp.path().join("sources/demo/oops.pem"), secret.serialize_pem());
-    write(tmp.path().join("sources/other/incident.json"), r#"{"title": "x", "colour": "red"}"#);
+    write(
+        tmp.path().join("sources/demo/oops.pem"),
+        secret.serialize_pem(),
+    );
+    write(
+        tmp.path().join("sources/other/incident.json"),
+        r#"{"title": "x", "colour": "red"}"#,
+    );
     let out = certblock(tmp.path(), &["generate"]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("oops.pem") && stderr.contains("private key"), "{stderr}");
+    assert!(
+        stderr.contains("oops.pem") && stderr.contains("private key"),
+        "{stderr}"
+    );
     assert!(stderr.contains("never be committed"), "{stderr}");
-    assert!(stderr.contains("other/incident.json:1:") && stderr.contains("colour"), "{stderr}");
+    assert!(
+        stderr.contains("other/incident.json:1:") && stderr.contains("colour"),
+        "{stderr}"
+    );
     assert_eq!(folder_bytes(&tmp.path().join("generated")), before);
 }
 
@@ -137,14 +179,26 @@ fn bad_input_reports_every_problem_and_leaves_generated_untouched() {
 fn conflicting_actions_for_one_key_name_both_places() {
     let tmp = tempfile::tempdir().unwrap();
     let key = rcgen::KeyPair::generate().unwrap();
-    write(tmp.path().join("sources/first/incident.json"), incident_json("block"));
+    write(
+        tmp.path().join("sources/first/incident.json"),
+        incident_json("block"),
+    );
     write(tmp.path().join("sources/first/k.key"), key.public_key_pem());
-    write(tmp.path().join("sources/second/incident.json"), incident_json("known-interception"));
-    write(tmp.path().join("sources/second/k.der"), key.subject_public_key_info());
+    write(
+        tmp.path().join("sources/second/incident.json"),
+        incident_json("known-interception"),
+    );
+    write(
+        tmp.path().join("sources/second/k.der"),
+        key.subject_public_key_info(),
+    );
     let out = certblock(tmp.path(), &["generate"]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("first/k.key") && stderr.contains("second/k.der"), "{stderr}");
+    assert!(
+        stderr.contains("first/k.key") && stderr.contains("second/k.der"),
+        "{stderr}"
+    );
     assert!(!tmp.path().join("generated").exists());
 }
 
@@ -152,14 +206,34 @@ fn conflicting_actions_for_one_key_name_both_places() {
 fn inspect_labels_key_and_certificate_fingerprints() {
     let tmp = tempfile::tempdir().unwrap();
     let (cert_key, _) = good_tree(tmp.path());
-    let out = certblock(tmp.path(), &["inspect", "sources/demo/root.pem", "sources/demo/leaked.key"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = certblock(
+        tmp.path(),
+        &[
+            "inspect",
+            "sources/demo/root.pem",
+            "sources/demo/leaked.key",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains(&format!("SPKI SHA-256 (hex):          {cert_key}")), "{stdout}");
-    assert!(stdout.contains(&format!("SPKI SHA-256 (base64):       {}", cert_key.to_base64())));
+    assert!(
+        stdout.contains(&format!("SPKI SHA-256 (hex):          {cert_key}")),
+        "{stdout}"
+    );
+    assert!(stdout.contains(&format!(
+        "SPKI SHA-256 (base64):       {}",
+        cert_key.to_base64()
+    )));
     let der = std::fs::read_to_string(tmp.path().join("sources/demo/root.pem")).unwrap();
     let pem = ::pem::parse(der.split_once('\n').unwrap().1).unwrap();
     let cert_sha = Sha256Hash::digest(pem.contents());
-    assert!(stdout.contains(&format!("certificate SHA-256 (hex):   {cert_sha}")), "{stdout}");
+    assert!(
+        stdout.contains(&format!("certificate SHA-256 (hex):   {cert_sha}")),
+        "{stdout}"
+    );
     assert!(stdout.contains("(none: a bare public key)"));
 }

@@ -12,7 +12,14 @@ fn root() -> PathBuf {
 fn generate_into(out: &Path) {
     let status = Command::new(env!("CARGO_BIN_EXE_certblock"))
         .current_dir(root())
-        .args(["generate", "--quiet", "--sources", "sources", "--previous", "generated/blocklist.json"])
+        .args([
+            "generate",
+            "--quiet",
+            "--sources",
+            "sources",
+            "--previous",
+            "generated/blocklist.json",
+        ])
         .arg("--out")
         .arg(out)
         .status()
@@ -26,7 +33,10 @@ fn read_folder(dir: &Path) -> Vec<(String, Vec<u8>)> {
         .unwrap()
         .map(|e| {
             let e = e.unwrap();
-            (e.file_name().into_string().unwrap(), std::fs::read(e.path()).unwrap())
+            (
+                e.file_name().into_string().unwrap(),
+                std::fs::read(e.path()).unwrap(),
+            )
         })
         .collect();
     files.sort();
@@ -41,7 +51,11 @@ fn generating_from_sources_reproduces_generated_byte_for_byte() {
     let fresh = read_folder(&out);
     let committed = read_folder(&root().join("generated"));
     let names = |files: &[(String, Vec<u8>)]| files.iter().map(|f| f.0.clone()).collect::<Vec<_>>();
-    assert_eq!(names(&fresh), names(&committed), "generated/ holds other files than a run writes");
+    assert_eq!(
+        names(&fresh),
+        names(&committed),
+        "generated/ holds other files than a run writes"
+    );
     for ((name, new), (_, old)) in fresh.iter().zip(&committed) {
         assert!(new == old, "generated/{name} is stale: run `make generate`");
     }

@@ -11,7 +11,11 @@ fn root() -> PathBuf {
 }
 
 fn certblock(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_certblock")).current_dir(dir).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_certblock"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn corpus() -> Option<PathBuf> {
@@ -19,20 +23,46 @@ fn corpus() -> Option<PathBuf> {
     if path.is_dir() {
         Some(path)
     } else {
-        eprintln!("WARNING: ../shared/corpus not found; the import tests on real files are SKIPPED");
+        eprintln!(
+            "WARNING: ../shared/corpus not found; the import tests on real files are SKIPPED"
+        );
         None
     }
 }
 
 /// Imports `file` into `tmp/sources/<incident>`, generates, and returns the list.
-fn import_and_generate(tmp: &Path, from: &str, file: &Path, incident: &str, extra: &[&str]) -> (Output, Blocklist) {
-    let mut args = vec!["import", "--from", from, file.to_str().unwrap(), "--incident", incident];
+fn import_and_generate(
+    tmp: &Path,
+    from: &str,
+    file: &Path,
+    incident: &str,
+    extra: &[&str],
+) -> (Output, Blocklist) {
+    let mut args = vec![
+        "import",
+        "--from",
+        from,
+        file.to_str().unwrap(),
+        "--incident",
+        incident,
+    ];
     args.extend_from_slice(extra);
     let imported = certblock(tmp, &args);
-    assert!(imported.status.success(), "{}", String::from_utf8_lossy(&imported.stderr));
+    assert!(
+        imported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
     let generated = certblock(tmp, &["generate", "--quiet"]);
-    assert!(generated.status.success(), "{}", String::from_utf8_lossy(&generated.stderr));
-    (imported, Blocklist::read(&tmp.join("generated/blocklist.json")).unwrap())
+    assert!(
+        generated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&generated.stderr)
+    );
+    (
+        imported,
+        Blocklist::read(&tmp.join("generated/blocklist.json")).unwrap(),
+    )
 }
 
 fn chromium_keys(corpus: &Path) -> Vec<String> {
@@ -48,11 +78,23 @@ fn chromium_keys(corpus: &Path) -> Vec<String> {
 fn onecrl_key_records_become_facts_and_issuer_serial_records_are_reported() {
     let Some(corpus) = corpus() else { return };
     let tmp = tempfile::tempdir().unwrap();
-    let (out, list) = import_and_generate(tmp.path(), "onecrl", &corpus.join("mozilla/onecrl.json"), "moz", &[]);
+    let (out, list) = import_and_generate(
+        tmp.path(),
+        "onecrl",
+        &corpus.join("mozilla/onecrl.json"),
+        "moz",
+        &[],
+    );
     assert_eq!(list.entries.len(), 9);
     let report = String::from_utf8_lossy(&out.stdout);
-    assert!(report.contains("Keys taken as facts records: 9"), "{report}");
-    assert!(report.contains("Records without a key (not imported: every entry is a key): 1950"), "{report}");
+    assert!(
+        report.contains("Keys taken as facts records: 9"),
+        "{report}"
+    );
+    assert!(
+        report.contains("Records without a key (not imported: every entry is a key): 1950"),
+        "{report}"
+    );
 }
 
 #[test]
@@ -62,12 +104,19 @@ fn nss_distrusted_diginotar_certificates_import_with_chromiums_keys() {
     let file = corpus.join("nss/certdata-2022-03-with-distrust.txt");
     let (out, list) = import_and_generate(tmp.path(), "nss", &file, "nss-distrust", &[]);
     let report = String::from_utf8_lossy(&out.stdout);
-    assert!(report.contains("Certificates taken as files: 2"), "{report}");
+    assert!(
+        report.contains("Certificates taken as files: 2"),
+        "{report}"
+    );
     assert!(report.contains("trust-only"), "{report}");
     assert_eq!(list.entries.len(), 2);
     let chromium = chromium_keys(&corpus);
     for entry in &list.entries {
-        assert!(chromium.contains(&entry.spki_sha256.to_hex()), "{} not in Chromium's list", entry.spki_sha256);
+        assert!(
+            chromium.contains(&entry.spki_sha256.to_hex()),
+            "{} not in Chromium's list",
+            entry.spki_sha256
+        );
         assert!(entry.subject().unwrap().contains("DigiNotar"));
     }
 }
@@ -77,13 +126,42 @@ fn a_crlset_we_wrote_imports_back_to_the_same_keys_per_action() {
     let tmp = tempfile::tempdir().unwrap();
     let ours = Blocklist::read(&root().join("generated/blocklist.json")).unwrap();
     let crlset = root().join("generated/crl-set");
-    for (action, incident) in [("block", "b"), ("known-interception", "k"), ("blocked-interception", "bk")] {
-        let out = certblock(tmp.path(), &["import", "--from", "crlset", crlset.to_str().unwrap(), "--incident", incident, "--action", action]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for (action, incident) in [
+        ("block", "b"),
+        ("known-interception", "k"),
+        ("blocked-interception", "bk"),
+    ] {
+        let out = certblock(
+            tmp.path(),
+            &[
+                "import",
+                "--from",
+                "crlset",
+                crlset.to_str().unwrap(),
+                "--incident",
+                incident,
+                "--action",
+                action,
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
-    assert!(certblock(tmp.path(), &["generate", "--quiet"]).status.success());
+    assert!(
+        certblock(tmp.path(), &["generate", "--quiet"])
+            .status
+            .success()
+    );
     let back = Blocklist::read(&tmp.path().join("generated/blocklist.json")).unwrap();
-    let pairs = |l: &Blocklist| l.entries.iter().map(|e| (e.spki_sha256, e.action)).collect::<Vec<_>>();
+    let pairs = |l: &Blocklist| {
+        l.entries
+            .iter()
+            .map(|e| (e.spki_sha256, e.action))
+            .collect::<Vec<_>>()
+    };
     assert_eq!(pairs(&back), pairs(&ours));
 }
 
@@ -92,7 +170,17 @@ fn importing_into_an_existing_folder_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(tmp.path().join("sources/taken")).unwrap();
     let crlset = root().join("generated/crl-set");
-    let out = certblock(tmp.path(), &["import", "--from", "crlset", crlset.to_str().unwrap(), "--incident", "taken"]);
+    let out = certblock(
+        tmp.path(),
+        &[
+            "import",
+            "--from",
+            "crlset",
+            crlset.to_str().unwrap(),
+            "--incident",
+            "taken",
+        ],
+    );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
 }
@@ -109,12 +197,25 @@ fn dump_recognises_every_generated_format() {
     ] {
         let out = certblock(&root(), &["dump", generated.join(file).to_str().unwrap()]);
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "{file}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{file}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert!(stdout.contains(marker), "{file}: {stdout}");
-        let json = certblock(&root(), &["dump", "--json", generated.join(file).to_str().unwrap()]);
-        assert!(serde_json::from_slice::<serde_json::Value>(&json.stdout).is_ok(), "{file} --json");
+        let json = certblock(
+            &root(),
+            &["dump", "--json", generated.join(file).to_str().unwrap()],
+        );
+        assert!(
+            serde_json::from_slice::<serde_json::Value>(&json.stdout).is_ok(),
+            "{file} --json"
+        );
     }
-    let out = certblock(&root(), &["dump", root().join("Cargo.toml").to_str().unwrap()]);
+    let out = certblock(
+        &root(),
+        &["dump", root().join("Cargo.toml").to_str().unwrap()],
+    );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a format certblock reads"));
 }

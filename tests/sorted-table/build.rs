@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use certblock_compile::{rust_table_files, CompileOptions};
+use certblock_compile::{CompileOptions, rust_table_files};
 use certblock_list::{
     Action, Blocklist, Category, Entry, Evidence, EvidenceKind, Incident, IncidentId, Sha256Hash,
     Timestamp,
@@ -16,7 +16,12 @@ use certblock_list::{
 fn list() -> Blocklist {
     let dated: Timestamp = "2019-09-01T00:00:00Z".parse().unwrap();
     let specs = [
-        ("alpha", Action::Block, None, "Alpha \"quoted\" \\ back\\slash \u{e9}"),
+        (
+            "alpha",
+            Action::Block,
+            None,
+            "Alpha \"quoted\" \\ back\\slash \u{e9}",
+        ),
         ("beta", Action::KnownInterception, None, "Beta\ttab"),
         ("gamma", Action::BlockedInterception, None, "Gamma"),
         ("delta", Action::Block, Some(dated), "Delta, dated"),
@@ -35,8 +40,9 @@ fn list() -> Blocklist {
         })
         .collect();
     incidents.sort_by(|a, b| a.id.cmp(&b.id));
-    let mut keys: Vec<[u8; 32]> =
-        (0..400).map(|i| Sha256Hash::digest(format!("sorted-table key {i}").as_bytes()).0).collect();
+    let mut keys: Vec<[u8; 32]> = (0..400)
+        .map(|i| Sha256Hash::digest(format!("sorted-table key {i}").as_bytes()).0)
+        .collect();
     keys.push([0; 32]);
     keys.push([0xff; 32]);
     for last in 0..5u8 {
@@ -65,7 +71,12 @@ fn list() -> Blocklist {
             }
         })
         .collect();
-    let list = Blocklist { sequence: 9, source_digest: Sha256Hash::digest(b"sorted-table"), incidents, entries };
+    let list = Blocklist {
+        sequence: 9,
+        source_digest: Sha256Hash::digest(b"sorted-table"),
+        incidents,
+        entries,
+    };
     list.validate().expect("the sample list is valid");
     list
 }
@@ -79,7 +90,12 @@ fn main() {
         let dir = out.join(dir);
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        for file in rust_table_files(&list, &CompileOptions { rust_table_phf_max: phf_max }) {
+        for file in rust_table_files(
+            &list,
+            &CompileOptions {
+                rust_table_phf_max: phf_max,
+            },
+        ) {
             std::fs::write(dir.join(file.name), &file.bytes).unwrap();
         }
     }

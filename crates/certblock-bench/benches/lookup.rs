@@ -104,7 +104,7 @@ fn lookup(c: &mut Criterion) {
         sorted.sort_unstable();
         let set: HashSet<[u8; 32]> = keys.iter().copied().collect();
         let snapshot_file = snapshot_bytes(&keys);
-        // The loader refuses files over SNAPSHOT_MAX_LEN (256 MiB: about 3.9M entries); then the
+        // The loader refuses files over SNAPSHOT_MAX_LEN (256 MiB: about 6.5M entries with the v2 layout); then the
         // snapshot would be left out at this N, and say so.
         let snapshot = match certblock::snapshot::Snapshot::from_bytes(&snapshot_file) {
             Ok(s) => Some(s),
@@ -140,20 +140,30 @@ fn lookup(c: &mut Criterion) {
             if let Some(snapshot) = &snapshot {
                 group.bench_with_input(BenchmarkId::new("snapshot", n), &qs, |b, qs| {
                     b.iter(|| {
-                        qs.iter().filter(|q| snapshot.lookup(black_box(*q)).is_some()).count()
+                        qs.iter()
+                            .filter(|q| snapshot.lookup(black_box(*q)).is_some())
+                            .count()
                     })
                 });
-                assert_eq!(qs.iter().filter(|q| snapshot.lookup(q).is_some()).count(), expect);
+                assert_eq!(
+                    qs.iter().filter(|q| snapshot.lookup(q).is_some()).count(),
+                    expect
+                );
             }
             group.bench_with_input(BenchmarkId::new("sorted-table", n), &qs, |b, qs| {
                 b.iter(|| {
                     qs.iter()
-                        .filter(|q| certblock_compile::sorted_table::position(&table_bin, black_box(*q)).is_some())
+                        .filter(|q| {
+                            certblock_compile::sorted_table::position(&table_bin, black_box(*q))
+                                .is_some()
+                        })
                         .count()
                 })
             });
             assert_eq!(
-                qs.iter().filter(|q| certblock_compile::sorted_table::position(&table_bin, q).is_some()).count(),
+                qs.iter()
+                    .filter(|q| certblock_compile::sorted_table::position(&table_bin, q).is_some())
+                    .count(),
                 expect
             );
             group.finish();

@@ -14,7 +14,11 @@ use crate::text::{comment_safe, summary_counts};
 const BYTES_PER_LINE: usize = 11;
 
 fn write_array(out: &mut String, name: &str, entries: &[&Entry]) {
-    writeln!(out, "static constexpr uint8_t {name}[][crypto::kSHA256Length] = {{").unwrap();
+    writeln!(
+        out,
+        "static constexpr uint8_t {name}[][crypto::kSHA256Length] = {{"
+    )
+    .unwrap();
     for entry in entries {
         let mut names: Vec<String> = entry.evidence.iter().map(|e| e.display_name()).collect();
         names.dedup();
@@ -40,7 +44,11 @@ fn write_array(out: &mut String, name: &str, entries: &[&Entry]) {
                 out.push(DIGITS[usize::from(b >> 4)] as char);
                 out.push(DIGITS[usize::from(b & 15)] as char);
             }
-            out.push_str(if (i + 1) * BYTES_PER_LINE >= bytes.len() { "},\n" } else { ",\n" });
+            out.push_str(if (i + 1) * BYTES_PER_LINE >= bytes.len() {
+                "},\n"
+            } else {
+                ",\n"
+            });
         }
     }
     out.push_str("};\n");
@@ -48,20 +56,51 @@ fn write_array(out: &mut String, name: &str, entries: &[&Entry]) {
 
 /// Renders the whole file.
 pub(crate) fn render(list: &Blocklist) -> String {
-    let blocked: Vec<&Entry> = list.entries.iter().filter(|e| e.action.is_blocked()).collect();
-    let intercepting: Vec<&Entry> =
-        list.entries.iter().filter(|e| e.action.is_known_interception()).collect();
+    let blocked: Vec<&Entry> = list
+        .entries
+        .iter()
+        .filter(|e| e.action.is_blocked())
+        .collect();
+    let intercepting: Vec<&Entry> = list
+        .entries
+        .iter()
+        .filter(|e| e.action.is_known_interception())
+        .collect();
     let mut out = String::new();
     writeln!(out, "// {GENERATED_NOTICE}").unwrap();
     writeln!(out, "//").unwrap();
-    writeln!(out, "// The certblock blocklist in Chromium's syntax: {}.", summary_counts(list)).unwrap();
-    writeln!(out, "// List sequence {}. Each array is sorted ascending; each key is the SHA-256 of a", list.sequence).unwrap();
-    writeln!(out, "// DER SubjectPublicKeyInfo, preceded by one comment line per piece of evidence.").unwrap();
+    writeln!(
+        out,
+        "// The certblock blocklist in Chromium's syntax: {}.",
+        summary_counts(list)
+    )
+    .unwrap();
+    writeln!(
+        out,
+        "// List sequence {}. Each array is sorted ascending; each key is the SHA-256 of a",
+        list.sequence
+    )
+    .unwrap();
+    writeln!(
+        out,
+        "// DER SubjectPublicKeyInfo, preceded by one comment line per piece of evidence."
+    )
+    .unwrap();
     writeln!(out).unwrap();
-    writeln!(out, "// {} keys: block and blocked-interception.", blocked.len()).unwrap();
+    writeln!(
+        out,
+        "// {} keys: block and blocked-interception.",
+        blocked.len()
+    )
+    .unwrap();
     write_array(&mut out, "kSPKIBlockList", &blocked);
     writeln!(out).unwrap();
-    writeln!(out, "// {} keys: known-interception and blocked-interception.", intercepting.len()).unwrap();
+    writeln!(
+        out,
+        "// {} keys: known-interception and blocked-interception.",
+        intercepting.len()
+    )
+    .unwrap();
     write_array(&mut out, "kKnownInterceptionList", &intercepting);
     out
 }

@@ -23,7 +23,7 @@ pub mod snapshot;
 pub mod sorted_table;
 mod text;
 
-use certblock_formats::{certdata, crlset, onecrl, Unexpressed};
+use certblock_formats::{Unexpressed, certdata, crlset, onecrl};
 use certblock_list::Blocklist;
 
 pub use error::CompileError;
@@ -80,7 +80,9 @@ pub struct CompileOptions {
 
 impl Default for CompileOptions {
     fn default() -> Self {
-        CompileOptions { rust_table_phf_max: RUST_TABLE_PHF_MAX }
+        CompileOptions {
+            rust_table_phf_max: RUST_TABLE_PHF_MAX,
+        }
     }
 }
 
@@ -90,12 +92,21 @@ impl Default for CompileOptions {
 /// `len()`, `entries()`, the constants and the types.
 pub fn rust_table_files(list: &Blocklist, options: &CompileOptions) -> Vec<GeneratedFile> {
     if list.entries.len() <= options.rust_table_phf_max {
-        vec![GeneratedFile { name: RUST_TABLE_FILE, bytes: rust_table::render(list).into_bytes() }]
+        vec![GeneratedFile {
+            name: RUST_TABLE_FILE,
+            bytes: rust_table::render(list).into_bytes(),
+        }]
     } else {
         let (text, bin) = rust_table::render_sorted(list);
         vec![
-            GeneratedFile { name: RUST_TABLE_FILE, bytes: text.into_bytes() },
-            GeneratedFile { name: RUST_TABLE_BIN_FILE, bytes: bin },
+            GeneratedFile {
+                name: RUST_TABLE_FILE,
+                bytes: text.into_bytes(),
+            },
+            GeneratedFile {
+                name: RUST_TABLE_BIN_FILE,
+                bytes: bin,
+            },
         ]
     }
 }
@@ -107,7 +118,10 @@ pub fn compile(list: &Blocklist) -> Result<Vec<GeneratedFile>, CompileError> {
 }
 
 /// [`compile`] with other [`CompileOptions`]: every file, in [`FILE_ORDER`].
-pub fn compile_with(list: &Blocklist, options: &CompileOptions) -> Result<Vec<GeneratedFile>, CompileError> {
+pub fn compile_with(
+    list: &Blocklist,
+    options: &CompileOptions,
+) -> Result<Vec<GeneratedFile>, CompileError> {
     let collected = std::sync::Mutex::new(Vec::new());
     compile_into(list, options, &|file: GeneratedFile| {
         collected.lock().expect("no sink panics").push(file);
@@ -148,7 +162,13 @@ pub fn compile_into(
     type Rendering = (Vec<GeneratedFile>, Option<NotExpressed>);
     let own = |name: &'static str, bytes: Vec<u8>| (vec![GeneratedFile { name, bytes }], None);
     let browser = |name: &'static str, rendered: certblock_formats::Rendered| {
-        (vec![GeneratedFile { name, bytes: rendered.bytes }], Some((name, rendered.unexpressed)))
+        (
+            vec![GeneratedFile {
+                name,
+                bytes: rendered.bytes,
+            }],
+            Some((name, rendered.unexpressed)),
+        )
     };
     // The renderers are independent pure functions of the list, run on every core; what reaches
     // the manifest is put back in a fixed order, so no output depends on scheduling.

@@ -1,7 +1,7 @@
 //! `MANIFEST.json`: every other generated file's size and SHA-256, the entry counts per action,
 //! the source digest, and, per format, which entries it could not express and why.
 
-use certblock_list::{Blocklist, Sha256Hash, GENERATED_NOTICE, REGENERATE_COMMAND};
+use certblock_list::{Blocklist, GENERATED_NOTICE, REGENERATE_COMMAND, Sha256Hash};
 use serde::Serialize;
 
 use crate::{GeneratedFile, NotExpressed};
@@ -16,7 +16,11 @@ pub(crate) struct FileSummary {
 impl FileSummary {
     /// The summary of `file`.
     pub(crate) fn of(file: &GeneratedFile) -> Self {
-        FileSummary { name: file.name, size: file.bytes.len(), sha256: Sha256Hash::digest(&file.bytes) }
+        FileSummary {
+            name: file.name,
+            size: file.bytes.len(),
+            sha256: Sha256Hash::digest(&file.bytes),
+        }
     }
 }
 
@@ -81,17 +85,29 @@ fn group_by_reason(pairs: impl Iterator<Item = (Sha256Hash, String)>) -> Vec<Key
     }
     groups
         .into_iter()
-        .map(|(reason, spki_sha256)| KeysWithReason { reason, count: spki_sha256.len(), spki_sha256 })
+        .map(|(reason, spki_sha256)| KeysWithReason {
+            reason,
+            count: spki_sha256.len(),
+            spki_sha256,
+        })
         .collect()
 }
 
 /// The files whose format has no way to say "distrust only certificates issued after".
-const DATELESS_FORMATS: [&str; 4] =
-    [crate::CHROMIUM_INC_FILE, crate::CRLSET_FILE, crate::CERTDATA_FILE, crate::ONECRL_FILE];
+const DATELESS_FORMATS: [&str; 4] = [
+    crate::CHROMIUM_INC_FILE,
+    crate::CRLSET_FILE,
+    crate::CERTDATA_FILE,
+    crate::ONECRL_FILE,
+];
 
 /// Renders the manifest for `files` (every other generated file, in [`crate::FILE_ORDER`] once
 /// sorted here) and what formats left out.
-pub(crate) fn render(list: &Blocklist, files: &[FileSummary], not_expressed: &[NotExpressed]) -> GeneratedFile {
+pub(crate) fn render(
+    list: &Blocklist,
+    files: &[FileSummary],
+    not_expressed: &[NotExpressed],
+) -> GeneratedFile {
     let mut files: Vec<&FileSummary> = files.iter().collect();
     files.sort_by_key(|f| crate::FILE_ORDER.iter().position(|name| *name == f.name));
     let counts = list.counts();
@@ -150,5 +166,8 @@ pub(crate) fn render(list: &Blocklist, files: &[FileSummary], not_expressed: &[N
     };
     let mut text = serde_json::to_string_pretty(&manifest).expect("the manifest always serializes");
     text.push('\n');
-    GeneratedFile { name: FILE_NAME, bytes: text.into_bytes() }
+    GeneratedFile {
+        name: FILE_NAME,
+        bytes: text.into_bytes(),
+    }
 }

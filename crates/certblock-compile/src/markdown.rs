@@ -4,7 +4,9 @@
 
 use std::fmt::Write as _;
 
-use certblock_list::{Action, Blocklist, Entry, Evidence, EvidenceKind, Incident, GENERATED_NOTICE};
+use certblock_list::{
+    Action, Blocklist, Entry, Evidence, EvidenceKind, GENERATED_NOTICE, Incident,
+};
 
 use crate::text::{comment_safe, summary_counts};
 
@@ -47,7 +49,11 @@ fn action_words(action: Action) -> &'static str {
 }
 
 fn write_evidence(out: &mut String, ev: &Evidence) {
-    let mut head = format!("- {} evidence {}", capitalised(&ev.kind.to_string()), code(&ev.location()));
+    let mut head = format!(
+        "- {} evidence {}",
+        capitalised(&ev.kind.to_string()),
+        code(&ev.location())
+    );
     if let Some(name) = &ev.name {
         write!(head, " (upstream name {})", code(name)).unwrap();
     }
@@ -75,7 +81,10 @@ fn write_evidence(out: &mut String, ev: &Evidence) {
         field("Certificate SHA-1", code(&h.to_hex()));
     }
     if ev.kind == EvidenceKind::PublicKey {
-        field("Certificate", "none: the evidence is the bare public key".to_string());
+        field(
+            "Certificate",
+            "none: the evidence is the bare public key".to_string(),
+        );
     }
 }
 
@@ -88,7 +97,12 @@ fn capitalised(s: &str) -> String {
 }
 
 fn write_entry(out: &mut String, incident: &Incident, entry: &Entry) {
-    writeln!(out, "#### SPKI SHA-256 {}", code(&entry.spki_sha256.to_hex())).unwrap();
+    writeln!(
+        out,
+        "#### SPKI SHA-256 {}",
+        code(&entry.spki_sha256.to_hex())
+    )
+    .unwrap();
     writeln!(out).unwrap();
     let others: Vec<String> = entry
         .incidents
@@ -113,7 +127,13 @@ pub(crate) fn render(list: &Blocklist) -> String {
     writeln!(out).unwrap();
     writeln!(out, "# certblock: what is blocked and why").unwrap();
     writeln!(out).unwrap();
-    writeln!(out, "{}; list sequence {}.", capitalised(&summary_counts(list)), list.sequence).unwrap();
+    writeln!(
+        out,
+        "{}; list sequence {}.",
+        capitalised(&summary_counts(list)),
+        list.sequence
+    )
+    .unwrap();
     writeln!(out).unwrap();
     out.push_str(
         "Every entry is a public key, identified by its **SPKI SHA-256**: the SHA-256 of the DER \
@@ -128,14 +148,21 @@ pub(crate) fn render(list: &Blocklist) -> String {
     writeln!(out, "| Incident | Action | Added | Keys |").unwrap();
     writeln!(out, "|---|---|---|---|").unwrap();
     for incident in &list.incidents {
-        let keys = list.entries.iter().filter(|e| e.incidents.contains(&incident.id)).count();
+        let keys = list
+            .entries
+            .iter()
+            .filter(|e| e.incidents.contains(&incident.id))
+            .count();
         writeln!(
             out,
             "| [{}](#{}) | {} | {} | {keys} |",
             plain(&incident.title),
             incident.id,
             incident.action,
-            incident.added.map(|d| d.to_string()).unwrap_or_else(|| "unknown".to_string()),
+            incident
+                .added
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| "unknown".to_string()),
         )
         .unwrap();
     }
@@ -161,13 +188,22 @@ pub(crate) fn render(list: &Blocklist) -> String {
         if !incident.references.is_empty() {
             writeln!(out, "- References:").unwrap();
             for r in &incident.references {
-                writeln!(out, "  - <{}>", comment_safe(r).replace(['<', '>', ' '], "")).unwrap();
+                writeln!(
+                    out,
+                    "  - <{}>",
+                    comment_safe(r).replace(['<', '>', ' '], "")
+                )
+                .unwrap();
             }
         }
         writeln!(out).unwrap();
         writeln!(out, "{}", plain(&incident.summary)).unwrap();
         writeln!(out).unwrap();
-        for entry in list.entries.iter().filter(|e| e.incidents.contains(&incident.id)) {
+        for entry in list
+            .entries
+            .iter()
+            .filter(|e| e.incidents.contains(&incident.id))
+        {
             write_entry(&mut out, incident, entry);
         }
     }

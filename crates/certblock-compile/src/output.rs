@@ -35,9 +35,17 @@ impl fmt::Display for OutputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             OutputError::BadOutputPath { path } => {
-                write!(f, "{}: not a usable output folder (it needs a parent folder and a name)", path.display())
+                write!(
+                    f,
+                    "{}: not a usable output folder (it needs a parent folder and a name)",
+                    path.display()
+                )
             }
-            OutputError::Io { action, path, source } => {
+            OutputError::Io {
+                action,
+                path,
+                source,
+            } => {
                 write!(f, "{}: cannot {action}: {source}", path.display())
             }
         }
@@ -61,26 +69,41 @@ pub const TEST_SLOW_WRITE_ENV: &str = "CERTBLOCK_TEST_SLOW_WRITE_MS";
 
 /// The test-only pause (see [`TEST_SLOW_WRITE_ENV`]).
 fn test_pause() {
-    let ms = std::env::var(TEST_SLOW_WRITE_ENV).ok().and_then(|v| v.parse::<u64>().ok());
+    let ms = std::env::var(TEST_SLOW_WRITE_ENV)
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok());
     if let Some(ms) = ms {
         std::thread::sleep(std::time::Duration::from_millis(ms));
     }
 }
 
 fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> OutputError + 'a {
-    move |source| OutputError::Io { action, path: path.to_path_buf(), source }
+    move |source| OutputError::Io {
+        action,
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// The folders used beside `out`: (new contents being written, old contents set aside).
 fn side_folders(out: &Path) -> Result<(PathBuf, PathBuf), OutputError> {
-    let bad = || OutputError::BadOutputPath { path: out.to_path_buf() };
-    let name = out.file_name().ok_or_else(bad)?.to_string_lossy().into_owned();
+    let bad = || OutputError::BadOutputPath {
+        path: out.to_path_buf(),
+    };
+    let name = out
+        .file_name()
+        .ok_or_else(bad)?
+        .to_string_lossy()
+        .into_owned();
     let parent = match out.parent() {
         Some(p) if p.as_os_str().is_empty() => Path::new("."),
         Some(p) => p,
         None => return Err(bad()),
     };
-    Ok((parent.join(format!(".{name}.certblock-new")), parent.join(format!(".{name}.certblock-old"))))
+    Ok((
+        parent.join(format!(".{name}.certblock-new")),
+        parent.join(format!(".{name}.certblock-old")),
+    ))
 }
 
 /// Writes `files` as the complete contents of the folder `out`, atomically (see the module
@@ -114,14 +137,21 @@ impl AtomicWrite {
             fs::remove_dir_all(&new).map_err(io_err("remove the leftover folder", &new))?;
         }
         fs::create_dir(&new).map_err(io_err("create", &new))?;
-        Ok(AtomicWrite { out: out.to_path_buf(), new, old, committed: false })
+        Ok(AtomicWrite {
+            out: out.to_path_buf(),
+            new,
+            old,
+            committed: false,
+        })
     }
 
     /// Writes one complete file into the fresh folder and flushes it to disk.
     pub fn write(&self, file: &GeneratedFile) -> Result<(), OutputError> {
         let path = self.new.join(file.name);
         let mut handle = fs::File::create(&path).map_err(io_err("create", &path))?;
-        handle.write_all(&file.bytes).map_err(io_err("write", &path))?;
+        handle
+            .write_all(&file.bytes)
+            .map_err(io_err("write", &path))?;
         handle.sync_all().map_err(io_err("flush to disk", &path))?;
         test_pause();
         Ok(())
@@ -203,7 +233,11 @@ fn sync_dir(dir: &Path) -> Result<(), OutputError> {
             drop(handle);
             Ok(())
         }
-        Err(source) => Err(OutputError::Io { action: "open", path: dir.to_path_buf(), source }),
+        Err(source) => Err(OutputError::Io {
+            action: "open",
+            path: dir.to_path_buf(),
+            source,
+        }),
     }
 }
 
@@ -221,7 +255,9 @@ pub enum Difference {
 impl fmt::Display for Difference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Difference::Stale(name) => write!(f, "{name}: stale (differs from what sources/ produce)"),
+            Difference::Stale(name) => {
+                write!(f, "{name}: stale (differs from what sources/ produce)")
+            }
             Difference::Missing(name) => write!(f, "{name}: missing"),
             Difference::Extra(name) => write!(f, "{name}: extra (no run writes this file)"),
         }
@@ -239,7 +275,13 @@ pub fn compare(out: &Path, files: &[GeneratedFile]) -> Result<Vec<Difference>, O
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 differences.push(Difference::Missing(file.name.to_string()))
             }
-            Err(source) => return Err(OutputError::Io { action: "read", path, source }),
+            Err(source) => {
+                return Err(OutputError::Io {
+                    action: "read",
+                    path,
+                    source,
+                });
+            }
         }
     }
     if out.is_dir() {
@@ -264,8 +306,14 @@ mod tests {
 
     fn files(tag: &str) -> Vec<GeneratedFile> {
         vec![
-            GeneratedFile { name: "a.txt", bytes: format!("a {tag}").into_bytes() },
-            GeneratedFile { name: "b.txt", bytes: format!("b {tag}").into_bytes() },
+            GeneratedFile {
+                name: "a.txt",
+                bytes: format!("a {tag}").into_bytes(),
+            },
+            GeneratedFile {
+                name: "b.txt",
+                bytes: format!("b {tag}").into_bytes(),
+            },
         ]
     }
 
@@ -279,7 +327,10 @@ mod tests {
         write_atomically(&out, &files("two")).unwrap();
         assert_eq!(fs::read_to_string(out.join("b.txt")).unwrap(), "b two");
         assert!(!out.join("stray.txt").exists());
-        let beside: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let beside: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(beside, vec![std::ffi::OsString::from("generated")]);
     }
 
@@ -294,7 +345,10 @@ mod tests {
             // Dropped here without commit, as when compile finds an entry lost.
         }
         assert_eq!(fs::read_to_string(out.join("a.txt")).unwrap(), "a one");
-        let beside: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let beside: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(beside, vec![std::ffi::OsString::from("generated")]);
     }
 

@@ -25,10 +25,13 @@ pub fn read_rust_table(text: &str) -> Result<Vec<RustTableEntry>, String> {
         let mut key = [0u8; 32];
         let parts: Vec<&str> = literal.split("\\x").skip(1).collect();
         if parts.len() != 32 || !literal.starts_with("\\x") {
-            return Err(format!("a key literal does not hold 32 \\x bytes: {literal:?}"));
+            return Err(format!(
+                "a key literal does not hold 32 \\x bytes: {literal:?}"
+            ));
         }
         for (slot, hex) in key.iter_mut().zip(parts) {
-            *slot = u8::from_str_radix(hex, 16).map_err(|_| format!("bad byte {hex:?} in a key"))?;
+            *slot =
+                u8::from_str_radix(hex, 16).map_err(|_| format!("bad byte {hex:?} in a key"))?;
         }
         rest = &rest[end + 1..];
         let value = rest
@@ -55,7 +58,9 @@ pub fn read_chromium_inc(text: &str) -> Result<(IncArray, IncArray), String> {
         let head = format!("{name}[][crypto::kSHA256Length] = {{");
         let start = text.find(&head).ok_or(format!("no array {name}"))? + head.len();
         let body = &text[start..];
-        let body = &body[..body.find("\n};").ok_or(format!("array {name} is not closed"))?];
+        let body = &body[..body
+            .find("\n};")
+            .ok_or(format!("array {name} is not closed"))?];
         let bytes: Vec<u8> = body
             .lines()
             .filter(|l| !l.trim_start().starts_with("//"))
@@ -64,9 +69,15 @@ pub fn read_chromium_inc(text: &str) -> Result<(IncArray, IncArray), String> {
             .map(|h| u8::from_str_radix(h, 16).map_err(|_| format!("bad byte 0x{h} in {name}")))
             .collect::<Result<_, _>>()?;
         if bytes.len() % 32 != 0 {
-            return Err(format!("array {name} holds {} bytes, not a multiple of 32", bytes.len()));
+            return Err(format!(
+                "array {name} holds {} bytes, not a multiple of 32",
+                bytes.len()
+            ));
         }
-        Ok(bytes.chunks(32).map(|c| c.try_into().expect("32-byte chunk")).collect())
+        Ok(bytes
+            .chunks(32)
+            .map(|c| c.try_into().expect("32-byte chunk"))
+            .collect())
     };
     Ok((array("kSPKIBlockList")?, array("kKnownInterceptionList")?))
 }
@@ -86,7 +97,10 @@ fn verify_rust_table_any(list: &Blocklist, text: &str, files: &[GeneratedFile]) 
         return verify_rust_table(list, text);
     }
     match files.iter().find(|f| f.name == crate::RUST_TABLE_BIN_FILE) {
-        None => vec![format!("includes {} but compile emits no such file", crate::RUST_TABLE_BIN_FILE)],
+        None => vec![format!(
+            "includes {} but compile emits no such file",
+            crate::RUST_TABLE_BIN_FILE
+        )],
         Some(bin) => match crate::sorted_table::read(text, &bin.bytes) {
             Ok(read) => compare_rust_table(list, read),
             Err(e) => vec![e],
@@ -106,7 +120,10 @@ fn compare_rust_table(list: &Blocklist, read: Vec<RustTableEntry>) -> Vec<String
         read.into_iter().map(|(k, a, i)| (k, (a, i))).collect();
     let mut problems = Vec::new();
     for entry in &list.entries {
-        let want = (variant(entry.action).to_string(), entry.primary_incident().to_string());
+        let want = (
+            variant(entry.action).to_string(),
+            entry.primary_incident().to_string(),
+        );
         match found.get(&entry.spki_sha256.0) {
             None => problems.push(format!("SPKI SHA-256 {} is missing", entry.spki_sha256)),
             Some(got) if *got != want => problems.push(format!(
@@ -117,7 +134,11 @@ fn compare_rust_table(list: &Blocklist, read: Vec<RustTableEntry>) -> Vec<String
         }
     }
     if found.len() != list.entries.len() {
-        problems.push(format!("holds {} keys, the list {}", found.len(), list.entries.len()));
+        problems.push(format!(
+            "holds {} keys, the list {}",
+            found.len(),
+            list.entries.len()
+        ));
     }
     problems
 }
@@ -128,12 +149,20 @@ fn verify_chromium_inc(list: &Blocklist, text: &str) -> Vec<String> {
         Err(e) => return vec![e],
     };
     let keys = |pred: fn(Action) -> bool| -> Vec<[u8; 32]> {
-        list.entries.iter().filter(|e| pred(e.action)).map(|e| e.spki_sha256.0).collect()
+        list.entries
+            .iter()
+            .filter(|e| pred(e.action))
+            .map(|e| e.spki_sha256.0)
+            .collect()
     };
     let mut problems = Vec::new();
     for (name, got, want) in [
         ("kSPKIBlockList", blocked, keys(Action::is_blocked)),
-        ("kKnownInterceptionList", intercepting, keys(Action::is_known_interception)),
+        (
+            "kKnownInterceptionList",
+            intercepting,
+            keys(Action::is_known_interception),
+        ),
     ] {
         if got != want {
             let got: BTreeSet<_> = got.into_iter().collect();
@@ -152,14 +181,28 @@ fn verify_markdown(list: &Blocklist, text: &str) -> Vec<String> {
     // One pass over the headings, then one lookup per entry: linear in the size of the list.
     let mut headings: BTreeMap<&str, usize> = BTreeMap::new();
     for line in text.lines() {
-        if let Some(hex) = line.strip_prefix("#### SPKI SHA-256 `").and_then(|l| l.strip_suffix('`')) {
+        if let Some(hex) = line
+            .strip_prefix("#### SPKI SHA-256 `")
+            .and_then(|l| l.strip_suffix('`'))
+        {
             *headings.entry(hex).or_default() += 1;
         }
     }
     list.entries
         .iter()
-        .filter(|e| headings.get(e.spki_sha256.to_hex().as_str()).copied().unwrap_or(0) != e.incidents.len())
-        .map(|e| format!("SPKI SHA-256 {} is not listed once under each of its incidents", e.spki_sha256))
+        .filter(|e| {
+            headings
+                .get(e.spki_sha256.to_hex().as_str())
+                .copied()
+                .unwrap_or(0)
+                != e.incidents.len()
+        })
+        .map(|e| {
+            format!(
+                "SPKI SHA-256 {} is not listed once under each of its incidents",
+                e.spki_sha256
+            )
+        })
         .collect()
 }
 
@@ -168,7 +211,10 @@ pub fn verify_all(list: &Blocklist, files: &[GeneratedFile]) -> Vec<String> {
     use rayon::prelude::*;
 
     // Each file is read back on its own (in parallel); problems keep the files' order.
-    let per_file: Vec<Vec<String>> = files.par_iter().map(|file| verify_one(list, file, files)).collect();
+    let per_file: Vec<Vec<String>> = files
+        .par_iter()
+        .map(|file| verify_one(list, file, files))
+        .collect();
     per_file.into_iter().flatten().collect()
 }
 
@@ -187,21 +233,30 @@ fn verify_one(list: &Blocklist, file: &GeneratedFile, files: &[GeneratedFile]) -
         crate::CHROMIUM_INC_FILE => verify_chromium_inc(list, &text()),
         crate::MARKDOWN_FILE => verify_markdown(list, &text()),
         crate::CRLSET_FILE => crlset::verify(list, &file.bytes).err().unwrap_or_default(),
-        crate::CERTDATA_FILE => certdata::verify(list, &file.bytes).err().unwrap_or_default(),
+        crate::CERTDATA_FILE => certdata::verify(list, &file.bytes)
+            .err()
+            .unwrap_or_default(),
         crate::ONECRL_FILE => onecrl::verify(list, &file.bytes).err().unwrap_or_default(),
-        crate::SNAPSHOT_FILE => crate::snapshot::verify(list, &file.bytes).err().unwrap_or_default(),
+        crate::SNAPSHOT_FILE => crate::snapshot::verify(list, &file.bytes)
+            .err()
+            .unwrap_or_default(),
         other => vec![format!(
             "compile emits {other} but has no reader for it: add one in \
              crates/certblock-compile/src/readback.rs"
         )],
     };
-    found.into_iter().map(|p| format!("{}: {p}", file.name)).collect()
+    found
+        .into_iter()
+        .map(|p| format!("{}: {p}", file.name))
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use certblock_list::{Base64Bytes, Category, Entry, Evidence, EvidenceKind, Incident, IncidentId, Sha256Hash};
+    use certblock_list::{
+        Base64Bytes, Category, Entry, Evidence, EvidenceKind, Incident, IncidentId, Sha256Hash,
+    };
 
     /// A list of `n` bare keys in one incident with `action`.
     fn list(n: u8, action: Action) -> Blocklist {
@@ -209,7 +264,12 @@ mod tests {
         let mut entries: Vec<Entry> = (0..n)
             .map(|i| {
                 let spki = vec![0x30, i];
-                let mut ev = Evidence::new(id.clone(), format!("sample/{i}.key"), None, EvidenceKind::PublicKey);
+                let mut ev = Evidence::new(
+                    id.clone(),
+                    format!("sample/{i}.key"),
+                    None,
+                    EvidenceKind::PublicKey,
+                );
                 ev.public_key = Some(Base64Bytes(spki.clone()));
                 Entry {
                     spki_sha256: Sha256Hash::digest(&spki),
@@ -246,13 +306,21 @@ mod tests {
         let manifest: serde_json::Value =
             serde_json::from_slice(&files.last().unwrap().bytes).unwrap();
         // Bare keys cannot be NSS trust objects: all five are accounted for, with a reason.
-        let certdata = manifest["formats"].as_array().unwrap().iter().find(|f| f["file"] == "certdata.txt").unwrap();
+        let certdata = manifest["formats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["file"] == "certdata.txt")
+            .unwrap();
         assert_eq!(certdata["expressed"], 0);
         let groups = certdata["not_expressible"].as_array().unwrap();
         assert_eq!(groups.len(), 1, "one reason for all five: {groups:?}");
         assert_eq!(groups[0]["count"], 5);
         assert_eq!(groups[0]["spki_sha256"].as_array().unwrap().len(), 5);
-        assert!(groups[0]["reason"].as_str().unwrap().contains("key"), "{groups:?}");
+        assert!(
+            groups[0]["reason"].as_str().unwrap().contains("key"),
+            "{groups:?}"
+        );
         assert_eq!(manifest["counts"]["blocked-interception"], 5);
     }
 
@@ -265,19 +333,33 @@ mod tests {
             entry.distrust_after = Some(after);
         }
         let files = crate::compile(&list).unwrap();
-        let manifest: serde_json::Value = serde_json::from_slice(&files.last().unwrap().bytes).unwrap();
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&files.last().unwrap().bytes).unwrap();
         let dateless: Vec<&str> = manifest["formats"]
             .as_array()
             .unwrap()
             .iter()
-            .filter(|f| f["blocked_without_date"].as_array().is_some_and(|a| a.len() == 1 && a[0]["count"] == 2))
+            .filter(|f| {
+                f["blocked_without_date"]
+                    .as_array()
+                    .is_some_and(|a| a.len() == 1 && a[0]["count"] == 2)
+            })
             .map(|f| f["file"].as_str().unwrap())
             .collect();
         // Bare keys are not expressible at all in certdata.txt and OneCRL, so only these two
         // carry the keys without their date; the Rust table and the snapshot carry the date.
         assert_eq!(dateless, [crate::CHROMIUM_INC_FILE, crate::CRLSET_FILE]);
-        let inc = &files.iter().find(|f| f.name == crate::CHROMIUM_INC_FILE).unwrap().bytes;
-        assert_eq!(String::from_utf8_lossy(inc).matches("distrust_after 2020-01-01T00:00:00Z").count(), 2);
+        let inc = &files
+            .iter()
+            .find(|f| f.name == crate::CHROMIUM_INC_FILE)
+            .unwrap()
+            .bytes;
+        assert_eq!(
+            String::from_utf8_lossy(inc)
+                .matches("distrust_after 2020-01-01T00:00:00Z")
+                .count(),
+            2
+        );
     }
 
     #[test]
@@ -285,8 +367,13 @@ mod tests {
         let list = list(3, Action::BlockedInterception);
         let table = read_rust_table(&crate::rust_table::render(&list)).unwrap();
         assert_eq!(table.len(), 3);
-        assert!(table.iter().all(|(_, action, incident)| action == "BlockedInterception" && incident == "sample"));
-        let (blocked, intercepting) = read_chromium_inc(&crate::chromium_inc::render(&list)).unwrap();
+        assert!(
+            table.iter().all(
+                |(_, action, incident)| action == "BlockedInterception" && incident == "sample"
+            )
+        );
+        let (blocked, intercepting) =
+            read_chromium_inc(&crate::chromium_inc::render(&list)).unwrap();
         let keys: Vec<[u8; 32]> = list.entries.iter().map(|e| e.spki_sha256.0).collect();
         assert_eq!((blocked, intercepting), (keys.clone(), keys));
     }
@@ -313,14 +400,23 @@ mod tests {
                 }
                 crate::MARKDOWN_FILE => {
                     let text = String::from_utf8(file.bytes.clone()).unwrap();
-                    file.bytes = text.replace(&format!("#### SPKI SHA-256 `{victim}`"), "#### gone").into_bytes();
+                    file.bytes = text
+                        .replace(&format!("#### SPKI SHA-256 `{victim}`"), "#### gone")
+                        .into_bytes();
                 }
                 _ => {}
             }
         }
         let problems = verify_all(&list, &files);
-        for name in [crate::RUST_TABLE_FILE, crate::CHROMIUM_INC_FILE, crate::MARKDOWN_FILE] {
-            assert!(problems.iter().any(|p| p.starts_with(name)), "{name} not caught: {problems:?}");
+        for name in [
+            crate::RUST_TABLE_FILE,
+            crate::CHROMIUM_INC_FILE,
+            crate::MARKDOWN_FILE,
+        ] {
+            assert!(
+                problems.iter().any(|p| p.starts_with(name)),
+                "{name} not caught: {problems:?}"
+            );
         }
         assert_eq!(problems.len(), 3, "{problems:?}"); // one per damaged file, nothing else
     }

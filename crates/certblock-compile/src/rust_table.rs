@@ -70,13 +70,20 @@ fn action_variant(action: Action) -> &'static str {
 fn entry_comment(entry: &Entry) -> Vec<String> {
     let mut lines = vec![format!(
         "{} ({}): {}",
-        entry.incidents.iter().map(|i| i.as_str()).collect::<Vec<_>>().join(", "),
+        entry
+            .incidents
+            .iter()
+            .map(|i| i.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
         entry.action,
         comment_safe(entry.subject().unwrap_or("(no subject known: bare key)"))
     )];
     lines.push(format!("  SPKI SHA-256:        {}", entry.spki_sha256));
     if let Some(t) = entry.distrust_after {
-        lines.push(format!("  distrust after:      {t} (leaf notBefore strictly later)"));
+        lines.push(format!(
+            "  distrust after:      {t} (leaf notBefore strictly later)"
+        ));
     }
     let certs = entry.cert_sha256s();
     if certs.is_empty() {
@@ -111,7 +118,8 @@ const PHF_VENDORING: &str = "// Vendoring: copy this one file into a project and
 //     phf = { version = \"=0.14.0\", default-features = false }
 // then `include!` it or make it a module. It uses no other crate and no `std`.";
 
-const SORTED_VENDORING: &str = "// This is the sorted form, used above the threshold of phf keys (certblock_compile::
+const SORTED_VENDORING: &str =
+    "// This is the sorted form, used above the threshold of phf keys (certblock_compile::
 // RUST_TABLE_PHF_MAX): the keys are in spki_blocklist.bin, included with include_bytes!, and
 // SPKI_BLOCKLIST has the same lookups as the phf form's phf::Map (get, get_entry, contains_key,
 // len, is_empty, entries, keys, values).
@@ -141,7 +149,10 @@ fn phf_map(list: &Blocklist) -> phf_codegen::Map<'_, CommentedKey> {
             incident.title
         );
         map.entry(
-            CommentedKey { spki_sha256: entry.spki_sha256.0, comment: entry_comment(entry) },
+            CommentedKey {
+                spki_sha256: entry.spki_sha256.0,
+                comment: entry_comment(entry),
+            },
             value,
         );
     }
@@ -227,7 +238,12 @@ mod tests {
                 action: Action::Block,
                 incidents: vec![id.clone()],
                 distrust_after: t,
-                evidence: vec![Evidence::new(id, "dated/facts.json".into(), Some(1), EvidenceKind::Facts)],
+                evidence: vec![Evidence::new(
+                    id,
+                    "dated/facts.json".into(),
+                    Some(1),
+                    EvidenceKind::Facts,
+                )],
             }],
         }
     }
@@ -235,8 +251,14 @@ mod tests {
     #[test]
     fn distrust_after_is_written_in_unix_seconds_with_the_iso_time_in_the_comment() {
         let dated = render(&list(Some("2019-09-01T00:00:00Z")));
-        assert!(dated.contains("distrust_after: Some(1567296000) }"), "{dated}");
-        assert!(dated.contains("//   distrust after:      2019-09-01T00:00:00Z"), "{dated}");
+        assert!(
+            dated.contains("distrust_after: Some(1567296000) }"),
+            "{dated}"
+        );
+        assert!(
+            dated.contains("//   distrust after:      2019-09-01T00:00:00Z"),
+            "{dated}"
+        );
         assert!(dated.contains("pub distrust_after: Option<u64>,"));
         let plain = render(&list(None));
         assert!(plain.contains("distrust_after: None }"), "{plain}");

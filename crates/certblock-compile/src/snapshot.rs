@@ -87,7 +87,9 @@ const ALIGN: usize = 64;
 
 /// The bincode configuration of every field: fixed-width integers, little-endian.
 fn config() -> Configuration<LittleEndian, Fixint, NoLimit> {
-    bincode::config::standard().with_fixed_int_encoding().with_little_endian()
+    bincode::config::standard()
+        .with_fixed_int_encoding()
+        .with_little_endian()
 }
 
 /// The same, refusing to decode more than [`MAX_LEN`] bytes (lengths are checked against the
@@ -201,17 +203,29 @@ impl fmt::Display for SnapshotError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SnapshotError::Truncated { needed, available } => {
-                write!(f, "truncated snapshot: {needed} bytes are needed, {available} are there")
+                write!(
+                    f,
+                    "truncated snapshot: {needed} bytes are needed, {available} are there"
+                )
             }
             SnapshotError::BadMagic => f.write_str("not a certblock snapshot (bad magic)"),
             SnapshotError::UnsupportedVersion { found } => {
-                write!(f, "snapshot format version {found}; this certblock reads version {VERSION}")
+                write!(
+                    f,
+                    "snapshot format version {found}; this certblock reads version {VERSION}"
+                )
             }
             SnapshotError::TooLarge { len } => {
-                write!(f, "snapshot of {len} bytes is over the limit of {MAX_LEN} bytes")
+                write!(
+                    f,
+                    "snapshot of {len} bytes is over the limit of {MAX_LEN} bytes"
+                )
             }
             SnapshotError::TrailingBytes { declared, actual } => {
-                write!(f, "snapshot is {actual} bytes but its header says {declared}")
+                write!(
+                    f,
+                    "snapshot is {actual} bytes but its header says {declared}"
+                )
             }
             SnapshotError::DigestMismatch => {
                 f.write_str("snapshot payload does not match its SHA-256: the file is damaged")
@@ -271,7 +285,10 @@ pub fn expected(list: &Blocklist) -> Vec<SnapshotEntry> {
         .iter()
         .map(|entry| {
             let id = entry.primary_incident();
-            let title = list.incident(id).map(|i| i.title.clone()).unwrap_or_default();
+            let title = list
+                .incident(id)
+                .map(|i| i.title.clone())
+                .unwrap_or_default();
             SnapshotEntry {
                 spki_sha256: entry.spki_sha256,
                 action: entry.action,
@@ -363,7 +380,8 @@ pub fn encode(sequence: u64, entries: &[SnapshotEntry]) -> Vec<u8> {
         records,
         strings,
     };
-    let payload = bincode::encode_to_vec(&payload, config()).expect("encoding to a Vec cannot fail");
+    let payload =
+        bincode::encode_to_vec(&payload, config()).expect("encoding to a Vec cannot fail");
     let header = Header {
         magic: MAGIC,
         version: VERSION,
@@ -392,7 +410,9 @@ pub fn decode(bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
         return Err(SnapshotError::BadMagic);
     }
     if header.version != VERSION {
-        return Err(SnapshotError::UnsupportedVersion { found: header.version });
+        return Err(SnapshotError::UnsupportedVersion {
+            found: header.version,
+        });
     }
     let declared = header.payload_len.saturating_add(HEADER_LEN as u64);
     let largest = declared.max(bytes.len() as u64);
@@ -400,10 +420,16 @@ pub fn decode(bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
         return Err(SnapshotError::TooLarge { len: largest });
     }
     if (bytes.len() as u64) < declared {
-        return Err(SnapshotError::Truncated { needed: declared, available: bytes.len() });
+        return Err(SnapshotError::Truncated {
+            needed: declared,
+            available: bytes.len(),
+        });
     }
     if (bytes.len() as u64) > declared {
-        return Err(SnapshotError::TrailingBytes { declared, actual: bytes.len() });
+        return Err(SnapshotError::TrailingBytes {
+            declared,
+            actual: bytes.len(),
+        });
     }
     let body = &bytes[HEADER_LEN..];
     if Sha256Hash::digest(body).0 != header.payload_sha256 {
@@ -422,9 +448,17 @@ pub fn decode(bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
         ));
     }
     if payload.prefix_bits > MAX_PREFIX_BITS {
-        return bad(format!("{} prefix bits, more than {MAX_PREFIX_BITS}", payload.prefix_bits));
+        return bad(format!(
+            "{} prefix bits, more than {MAX_PREFIX_BITS}",
+            payload.prefix_bits
+        ));
     }
-    for pad in [&payload.pad_keys, &payload.pad_index, &payload.pad_values, &payload.pad_records] {
+    for pad in [
+        &payload.pad_keys,
+        &payload.pad_index,
+        &payload.pad_values,
+        &payload.pad_records,
+    ] {
         if pad.len() >= ALIGN || pad.iter().any(|&b| b != 0) {
             return bad("an alignment pad is 64 bytes or more, or not zero".to_string());
         }
@@ -441,7 +475,11 @@ pub fn decode(bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
     if payload.records.len() > n {
         return bad(format!("{} records for {n} keys", payload.records.len()));
     }
-    if let Some(i) = payload.values.iter().position(|&v| v as usize >= payload.records.len()) {
+    if let Some(i) = payload
+        .values
+        .iter()
+        .position(|&v| v as usize >= payload.records.len())
+    {
         return bad(format!(
             "value {i} is {}, not below the record count {}",
             payload.values[i],
@@ -453,12 +491,22 @@ pub fn decode(bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
     }
     let buckets = 1usize << payload.prefix_bits;
     if payload.index.len() != buckets + 1 {
-        return bad(format!("index has {} words, not 2^{} + 1", payload.index.len(), payload.prefix_bits));
+        return bad(format!(
+            "index has {} words, not 2^{} + 1",
+            payload.index.len(),
+            payload.prefix_bits
+        ));
     }
     for p in 0..buckets {
         let (lo, hi) = (payload.index[p] as usize, payload.index[p + 1] as usize);
         let first_ok = p != 0 || lo == 0;
-        if !first_ok || lo > hi || hi > n || payload.keys[lo..hi].iter().any(|k| prefix(k, payload.prefix_bits) != p) {
+        if !first_ok
+            || lo > hi
+            || hi > n
+            || payload.keys[lo..hi]
+                .iter()
+                .any(|k| prefix(k, payload.prefix_bits) != p)
+        {
             return bad(format!("index bucket {p} does not match the keys"));
         }
     }
@@ -469,7 +517,9 @@ pub fn decode(bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
         .map_err(|e| SnapshotError::Malformed(format!("strings are not UTF-8: {e}")))?;
     let string = |offset: u32, len: u32| -> Option<String> {
         let start = offset as usize;
-        strings.get(start..start.checked_add(len as usize)?).map(str::to_string)
+        strings
+            .get(start..start.checked_add(len as usize)?)
+            .map(str::to_string)
     };
     let mut listings = Vec::with_capacity(payload.records.len());
     for (i, r) in payload.records.iter().enumerate() {
@@ -508,7 +558,11 @@ pub fn decode(bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
             }
         })
         .collect();
-    Ok(Snapshot { sequence: payload.sequence, prefix_bits: payload.prefix_bits, entries })
+    Ok(Snapshot {
+        sequence: payload.sequence,
+        prefix_bits: payload.prefix_bits,
+        entries,
+    })
 }
 
 /// Reads `bytes` back and names every difference from the snapshot of `list`.
@@ -516,11 +570,17 @@ pub fn verify(list: &Blocklist, bytes: &[u8]) -> Result<(), Vec<String>> {
     let snapshot = decode(bytes).map_err(|e| vec![e.to_string()])?;
     let mut problems = Vec::new();
     if snapshot.sequence != list.sequence {
-        problems.push(format!("sequence {} instead of {}", snapshot.sequence, list.sequence));
+        problems.push(format!(
+            "sequence {} instead of {}",
+            snapshot.sequence, list.sequence
+        ));
     }
     let want = expected(list);
     for w in &want {
-        match snapshot.entries.binary_search_by(|e| e.spki_sha256.cmp(&w.spki_sha256)) {
+        match snapshot
+            .entries
+            .binary_search_by(|e| e.spki_sha256.cmp(&w.spki_sha256))
+        {
             Err(_) => problems.push(format!("SPKI SHA-256 {} is missing", w.spki_sha256)),
             Ok(i) if snapshot.entries[i] != *w => problems.push(format!(
                 "SPKI SHA-256 {} reads back as {:?}, not {:?}",
@@ -530,11 +590,21 @@ pub fn verify(list: &Blocklist, bytes: &[u8]) -> Result<(), Vec<String>> {
         }
     }
     for got in &snapshot.entries {
-        if want.binary_search_by(|w| w.spki_sha256.cmp(&got.spki_sha256)).is_err() {
-            problems.push(format!("SPKI SHA-256 {} is not in the list", got.spki_sha256));
+        if want
+            .binary_search_by(|w| w.spki_sha256.cmp(&got.spki_sha256))
+            .is_err()
+        {
+            problems.push(format!(
+                "SPKI SHA-256 {} is not in the list",
+                got.spki_sha256
+            ));
         }
     }
-    if problems.is_empty() { Ok(()) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
 }
 
 /// A human-readable listing, one entry per line.
@@ -546,7 +616,10 @@ pub fn dump(snapshot: &Snapshot) -> String {
         snapshot.prefix_bits
     );
     for e in &snapshot.entries {
-        out.push_str(&format!("SPKI SHA-256 {}  {}  {}", e.spki_sha256, e.action, e.incident));
+        out.push_str(&format!(
+            "SPKI SHA-256 {}  {}  {}",
+            e.spki_sha256, e.action, e.incident
+        ));
         if let Some(t) = e.distrust_after {
             out.push_str(&format!("  distrust after {t} (Unix seconds)"));
         }
@@ -562,9 +635,15 @@ mod tests {
 
     /// A list of `n` keys over three incidents, one dated.
     fn list(n: usize) -> Blocklist {
-        let ids: Vec<IncidentId> =
-            ["alpha", "beta", "gamma"].iter().map(|s| s.parse().unwrap()).collect();
-        let actions = [Action::Block, Action::KnownInterception, Action::BlockedInterception];
+        let ids: Vec<IncidentId> = ["alpha", "beta", "gamma"]
+            .iter()
+            .map(|s| s.parse().unwrap())
+            .collect();
+        let actions = [
+            Action::Block,
+            Action::KnownInterception,
+            Action::BlockedInterception,
+        ];
         let dated: certblock_list::Timestamp = "2019-09-01T00:00:00Z".parse().unwrap();
         let incidents: Vec<Incident> = ids
             .iter()
@@ -583,7 +662,12 @@ mod tests {
         let mut entries: Vec<Entry> = (0..n)
             .map(|i| {
                 let incident = &incidents[i % 3];
-                let ev = Evidence::new(incident.id.clone(), format!("{}/facts.json", incident.id), Some(i as u32 + 1), EvidenceKind::Facts);
+                let ev = Evidence::new(
+                    incident.id.clone(),
+                    format!("{}/facts.json", incident.id),
+                    Some(i as u32 + 1),
+                    EvidenceKind::Facts,
+                );
                 Entry {
                     spki_sha256: Sha256Hash::digest(format!("key {i}").as_bytes()),
                     action: incident.action,
@@ -594,7 +678,12 @@ mod tests {
             })
             .collect();
         entries.sort_by_key(|e| e.spki_sha256);
-        let list = Blocklist { sequence: 42, source_digest: Sha256Hash::digest(b"t"), incidents, entries };
+        let list = Blocklist {
+            sequence: 42,
+            source_digest: Sha256Hash::digest(b"t"),
+            incidents,
+            entries,
+        };
         list.validate().unwrap();
         list
     }
@@ -628,35 +717,51 @@ mod tests {
         let bytes = render(&list(n));
         assert_eq!(&bytes[0..8], b"CBLKSNAP");
         assert_eq!(u32::from_le_bytes(bytes[8..12].try_into().unwrap()), 2);
-        assert_eq!(u32::from_le_bytes(bytes[12..16].try_into().unwrap()), n as u32);
+        assert_eq!(
+            u32::from_le_bytes(bytes[12..16].try_into().unwrap()),
+            n as u32
+        );
         assert_eq!(u64::from_le_bytes(bytes[16..24].try_into().unwrap()), 42);
-        assert_eq!(u64::from_le_bytes(bytes[24..32].try_into().unwrap()) as usize, bytes.len() - 64);
+        assert_eq!(
+            u64::from_le_bytes(bytes[24..32].try_into().unwrap()) as usize,
+            bytes.len() - 64
+        );
         assert_eq!(&bytes[32..64], &Sha256Hash::digest(&bytes[64..]).0);
         assert_eq!(u64::from_le_bytes(bytes[64..72].try_into().unwrap()), 42);
         let bits = u32::from_le_bytes(bytes[72..76].try_into().unwrap());
         assert_eq!(bits, 7);
         // pad_keys: 36 zeros, then the key count, then the keys at 128.
         assert_eq!(u64::from_le_bytes(bytes[76..84].try_into().unwrap()), 36);
-        assert_eq!(u64::from_le_bytes(bytes[120..128].try_into().unwrap()), n as u64);
+        assert_eq!(
+            u64::from_le_bytes(bytes[120..128].try_into().unwrap()),
+            n as u64
+        );
         let first = expected(&list(n))[0].spki_sha256.0;
         assert_eq!(&bytes[128..160], &first);
         // The index, the values and the records start on 64-byte boundaries too.
         let mut at = 128 + 32 * n;
         let pad = u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap()) as usize;
         at += 8 + pad;
-        assert_eq!(u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap()), (1 << bits) + 1);
+        assert_eq!(
+            u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap()),
+            (1 << bits) + 1
+        );
         at += 8;
         assert_eq!(at % 64, 0);
         at += 4 * ((1 << bits) + 1);
         let pad = u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap()) as usize;
         at += 8 + pad;
-        assert_eq!(u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap()), n as u64);
+        assert_eq!(
+            u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap()),
+            n as u64
+        );
         at += 8;
         assert_eq!(at % 64, 0);
         // One value word per key, each the position of its record: three incidents, three records,
         // numbered in order of first use.
-        let values: Vec<u32> =
-            (0..n).map(|i| u32::from_le_bytes(bytes[at + 4 * i..at + 4 * i + 4].try_into().unwrap())).collect();
+        let values: Vec<u32> = (0..n)
+            .map(|i| u32::from_le_bytes(bytes[at + 4 * i..at + 4 * i + 4].try_into().unwrap()))
+            .collect();
         assert_eq!(values[0], 0);
         assert_eq!(values.iter().max(), Some(&2));
         at += 4 * n;
@@ -690,26 +795,41 @@ mod tests {
         let bytes = render(&list(20));
         assert_eq!(
             decode(&bytes[..10]),
-            Err(SnapshotError::Truncated { needed: 64, available: 10 })
+            Err(SnapshotError::Truncated {
+                needed: 64,
+                available: 10
+            })
         );
         assert_eq!(
             decode(&bytes[..bytes.len() - 1]),
-            Err(SnapshotError::Truncated { needed: bytes.len() as u64, available: bytes.len() - 1 })
+            Err(SnapshotError::Truncated {
+                needed: bytes.len() as u64,
+                available: bytes.len() - 1
+            })
         );
         let mut longer = bytes.clone();
         longer.push(0);
         assert_eq!(
             decode(&longer),
-            Err(SnapshotError::TrailingBytes { declared: bytes.len() as u64, actual: bytes.len() + 1 })
+            Err(SnapshotError::TrailingBytes {
+                declared: bytes.len() as u64,
+                actual: bytes.len() + 1
+            })
         );
         let mut magic = bytes.clone();
         magic[0] ^= 1;
         assert_eq!(decode(&magic), Err(SnapshotError::BadMagic));
         let mut version = bytes.clone();
         version[8] = 1;
-        assert_eq!(decode(&version), Err(SnapshotError::UnsupportedVersion { found: 1 }));
+        assert_eq!(
+            decode(&version),
+            Err(SnapshotError::UnsupportedVersion { found: 1 })
+        );
         version[8] = 3;
-        assert_eq!(decode(&version), Err(SnapshotError::UnsupportedVersion { found: 3 }));
+        assert_eq!(
+            decode(&version),
+            Err(SnapshotError::UnsupportedVersion { found: 3 })
+        );
         let mut huge = bytes.clone();
         huge[24..32].copy_from_slice(&(u64::MAX - 10).to_le_bytes());
         assert!(matches!(decode(&huge), Err(SnapshotError::TooLarge { .. })));
@@ -718,10 +838,14 @@ mod tests {
         assert_eq!(decode(&flipped), Err(SnapshotError::DigestMismatch));
         let mut sequence = bytes.clone();
         sequence[16] ^= 1;
-        assert!(matches!(decode(&sequence), Err(SnapshotError::Malformed(m)) if m.contains("sequence")));
+        assert!(
+            matches!(decode(&sequence), Err(SnapshotError::Malformed(m)) if m.contains("sequence"))
+        );
         let mut count = bytes.clone();
         count[12] ^= 1;
-        assert!(matches!(decode(&count), Err(SnapshotError::Malformed(m)) if m.contains("entries")));
+        assert!(
+            matches!(decode(&count), Err(SnapshotError::Malformed(m)) if m.contains("entries"))
+        );
     }
 
     #[test]
@@ -730,7 +854,15 @@ mod tests {
         let mut b = list(11);
         b.sequence = 43;
         let problems = verify(&a, &render(&b)).unwrap_err();
-        assert!(problems.iter().any(|p| p.contains("sequence 43 instead of 42")), "{problems:?}");
-        assert!(problems.iter().any(|p| p.contains("is not in the list")), "{problems:?}");
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("sequence 43 instead of 42")),
+            "{problems:?}"
+        );
+        assert!(
+            problems.iter().any(|p| p.contains("is not in the list")),
+            "{problems:?}"
+        );
     }
 }

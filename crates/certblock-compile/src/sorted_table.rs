@@ -150,7 +150,10 @@ fn le_u32(bytes: &[u8], at: usize) -> u32 {
 /// index consistent with the keys, every value position below the value count.
 pub fn decode(bytes: &[u8]) -> Result<Decoded, String> {
     if bytes.len() < HEADER_LEN {
-        return Err(format!("{} bytes, shorter than the {HEADER_LEN}-byte header", bytes.len()));
+        return Err(format!(
+            "{} bytes, shorter than the {HEADER_LEN}-byte header",
+            bytes.len()
+        ));
     }
     if bytes[..8] != MAGIC {
         return Err("bad magic: not a certblock sorted table".to_string());
@@ -164,11 +167,17 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, String> {
     let bits = le_u32(bytes, 24);
     let value_count = le_u32(bytes, 28);
     if bits != prefix_bits_for(n) {
-        return Err(format!("{bits} prefix bits for {n} keys, not {}", prefix_bits_for(n)));
+        return Err(format!(
+            "{bits} prefix bits for {n} keys, not {}",
+            prefix_bits_for(n)
+        ));
     }
     let (index_at, values_at, len) = layout(n, bits);
     if bytes.len() != len {
-        return Err(format!("{} bytes, but {n} keys and {bits} prefix bits make {len}", bytes.len()));
+        return Err(format!(
+            "{} bytes, but {n} keys and {bits} prefix bits make {len}",
+            bytes.len()
+        ));
     }
     let keys: Vec<[u8; 32]> = bytes[HEADER_LEN..index_at]
         .chunks_exact(32)
@@ -178,7 +187,9 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, String> {
         return Err(format!("keys {i} and {} are not strictly ascending", i + 1));
     }
     let buckets = 1usize << bits;
-    let index: Vec<usize> = (0..=buckets).map(|p| le_u32(bytes, index_at + 4 * p) as usize).collect();
+    let index: Vec<usize> = (0..=buckets)
+        .map(|p| le_u32(bytes, index_at + 4 * p) as usize)
+        .collect();
     if index[0] != 0 || index[buckets] != n {
         return Err("the index does not start at 0 and end at the key count".to_string());
     }
@@ -190,9 +201,18 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, String> {
     }
     let values: Vec<u32> = (0..n).map(|i| le_u32(bytes, values_at + 4 * i)).collect();
     if let Some(i) = values.iter().position(|&v| v >= value_count) {
-        return Err(format!("key {i} has value {}, not below the value count {value_count}", values[i]));
+        return Err(format!(
+            "key {i} has value {}, not below the value count {value_count}",
+            values[i]
+        ));
     }
-    Ok(Decoded { sequence, prefix_bits: bits, value_count, keys, values })
+    Ok(Decoded {
+        sequence,
+        prefix_bits: bits,
+        value_count,
+        keys,
+        values,
+    })
 }
 
 /// The position of `key` in a valid binary, found the way the generated code finds it (two
@@ -227,7 +247,8 @@ fn values_of(list: &Blocklist) -> (Vec<TableValue>, Vec<u32>) {
             action: variant(entry.action).to_string(),
             title: incident.title.clone(),
             distrust_after: entry.distrust_after.map(|t| {
-                u64::try_from(t.to_unix_seconds()).expect("a validated list has no distrust_after before 1970")
+                u64::try_from(t.to_unix_seconds())
+                    .expect("a validated list has no distrust_after before 1970")
             }),
         }
     };
@@ -254,13 +275,20 @@ fn value_literal(v: &TableValue) -> String {
 /// Renders the binary and the tail of the `.rs` (everything after the shared declarations).
 pub(crate) fn render(list: &Blocklist) -> (String, Vec<u8>) {
     let (values, positions) = values_of(list);
-    let entries: Vec<([u8; 32], u32)> =
-        list.entries.iter().zip(&positions).map(|(e, &v)| (e.spki_sha256.0, v)).collect();
+    let entries: Vec<([u8; 32], u32)> = list
+        .entries
+        .iter()
+        .zip(&positions)
+        .map(|(e, &v)| (e.spki_sha256.0, v))
+        .collect();
     let bin = encode(list.sequence, &entries, values.len() as u32);
     let n = entries.len();
     let bits = prefix_bits_for(n);
     let (index_at, values_at, len) = layout(n, bits);
-    let header: Vec<String> = bin[..HEADER_LEN].iter().map(|b| format!("0x{b:02x}")).collect();
+    let header: Vec<String> = bin[..HEADER_LEN]
+        .iter()
+        .map(|b| format!("0x{b:02x}"))
+        .collect();
     let digest = certblock_list::Sha256Hash::digest(&bin);
 
     let mut out = String::new();
@@ -413,18 +441,26 @@ pub fn read_values(text: &str) -> Result<Vec<TableValue>, String> {
         .find("static SPKI_BLOCKLIST_VALUES: [BlockedSpki; ")
         .ok_or("no SPKI_BLOCKLIST_VALUES array")?;
     let body = &text[start..];
-    let body = &body[..body.find("\n];").ok_or("SPKI_BLOCKLIST_VALUES is not closed")?];
+    let body = &body[..body
+        .find("\n];")
+        .ok_or("SPKI_BLOCKLIST_VALUES is not closed")?];
     let mut out = Vec::new();
     for line in body.lines().skip(1) {
         let value = line
             .split_once("*/ BlockedSpki { action: Action::")
             .map(|(_, v)| v)
             .ok_or_else(|| format!("not a value line: {line:?}"))?;
-        let (action, rest) = value.split_once(", incident: ").ok_or("a value has no incident")?;
+        let (action, rest) = value
+            .split_once(", incident: ")
+            .ok_or("a value has no incident")?;
         let (incident, rest) = read_string(rest)?;
-        let rest = rest.strip_prefix(", title: ").ok_or("a value has no title")?;
+        let rest = rest
+            .strip_prefix(", title: ")
+            .ok_or("a value has no title")?;
         let (title, rest) = read_string(rest)?;
-        let rest = rest.strip_prefix(", distrust_after: ").ok_or("a value has no distrust_after")?;
+        let rest = rest
+            .strip_prefix(", distrust_after: ")
+            .ok_or("a value has no distrust_after")?;
         let distrust_after = match rest.strip_suffix(" },").ok_or("a value is not closed")? {
             "None" => None,
             some => Some(
@@ -434,7 +470,12 @@ pub fn read_values(text: &str) -> Result<Vec<TableValue>, String> {
                     .ok_or_else(|| format!("bad distrust_after {some:?}"))?,
             ),
         };
-        out.push(TableValue { incident, action: action.to_string(), title, distrust_after });
+        out.push(TableValue {
+            incident,
+            action: action.to_string(),
+            title,
+            distrust_after,
+        });
     }
     Ok(out)
 }
@@ -442,7 +483,10 @@ pub fn read_values(text: &str) -> Result<Vec<TableValue>, String> {
 /// A Rust string literal as `{:?}` writes it (escapes `\\`, `\"`, `\n`, `\t`, `\r`, `\0`,
 /// `\'`, `\u{..}`), and the text after it.
 fn read_string(text: &str) -> Result<(String, &str), String> {
-    let mut chars = text.strip_prefix('"').ok_or("a string literal was expected")?.char_indices();
+    let mut chars = text
+        .strip_prefix('"')
+        .ok_or("a string literal was expected")?
+        .char_indices();
     let mut out = String::new();
     while let Some((i, c)) = chars.next() {
         match c {
@@ -482,20 +526,39 @@ pub fn read(text: &str, bin: &[u8]) -> Result<Vec<RustTableEntry>, String> {
     let decoded = decode(bin)?;
     let values = read_values(text)?;
     if values.len() != decoded.value_count as usize {
-        return Err(format!("the .rs holds {} values, the .bin expects {}", values.len(), decoded.value_count));
+        return Err(format!(
+            "the .rs holds {} values, the .bin expects {}",
+            values.len(),
+            decoded.value_count
+        ));
     }
-    let header: Vec<String> = bin[..HEADER_LEN].iter().map(|b| format!("0x{b:02x}")).collect();
-    let expected = format!("const SPKI_BLOCKLIST_HEADER: [u8; 32] = [{}];", header.join(", "));
+    let header: Vec<String> = bin[..HEADER_LEN]
+        .iter()
+        .map(|b| format!("0x{b:02x}"))
+        .collect();
+    let expected = format!(
+        "const SPKI_BLOCKLIST_HEADER: [u8; 32] = [{}];",
+        header.join(", ")
+    );
     if !text.contains(&expected) {
         return Err("the .rs expects another spki_blocklist.bin header".to_string());
     }
-    if !text.contains(&format!("const SPKI_BLOCKLIST_BIN_LEN: usize = {};", bin.len())) {
+    if !text.contains(&format!(
+        "const SPKI_BLOCKLIST_BIN_LEN: usize = {};",
+        bin.len()
+    )) {
         return Err("the .rs expects a spki_blocklist.bin of another length".to_string());
     }
-    if !text.contains(&format!("pub const SPKI_BLOCKLIST_LEN: usize = {};", decoded.keys.len()))
-        || !text.contains(&format!("pub const SPKI_BLOCKLIST_SEQUENCE: u64 = {};", decoded.sequence))
-    {
-        return Err("SPKI_BLOCKLIST_LEN or SPKI_BLOCKLIST_SEQUENCE differs from the .bin".to_string());
+    if !text.contains(&format!(
+        "pub const SPKI_BLOCKLIST_LEN: usize = {};",
+        decoded.keys.len()
+    )) || !text.contains(&format!(
+        "pub const SPKI_BLOCKLIST_SEQUENCE: u64 = {};",
+        decoded.sequence
+    )) {
+        return Err(
+            "SPKI_BLOCKLIST_LEN or SPKI_BLOCKLIST_SEQUENCE differs from the .bin".to_string(),
+        );
     }
     Ok(decoded
         .keys
@@ -517,11 +580,18 @@ pub fn verify_bin(list: &Blocklist, bin: &[u8]) -> Vec<String> {
     };
     let mut problems = Vec::new();
     if decoded.sequence != list.sequence {
-        problems.push(format!("sequence {} instead of {}", decoded.sequence, list.sequence));
+        problems.push(format!(
+            "sequence {} instead of {}",
+            decoded.sequence, list.sequence
+        ));
     }
     let want: Vec<[u8; 32]> = list.entries.iter().map(|e| e.spki_sha256.0).collect();
     if decoded.keys != want {
-        problems.push(format!("holds {} keys that differ from the list's {}", decoded.keys.len(), want.len()));
+        problems.push(format!(
+            "holds {} keys that differ from the list's {}",
+            decoded.keys.len(),
+            want.len()
+        ));
     }
     problems
 }
@@ -586,19 +656,22 @@ mod tests {
     fn list(n: u32) -> Blocklist {
         use certblock_list::{Category, Entry, Evidence, EvidenceKind, Incident, IncidentId};
         let dated: certblock_list::Timestamp = "2020-01-01T00:00:00Z".parse().unwrap();
-        let incidents: Vec<Incident> = [("a", Action::Block, None), ("b", Action::KnownInterception, Some(dated))]
-            .into_iter()
-            .map(|(id, action, after)| Incident {
-                id: id.parse::<IncidentId>().unwrap(),
-                title: format!("Title \"{id}\""),
-                category: Category::Test,
-                action,
-                added: None,
-                distrust_after: after,
-                references: vec![],
-                summary: String::new(),
-            })
-            .collect();
+        let incidents: Vec<Incident> = [
+            ("a", Action::Block, None),
+            ("b", Action::KnownInterception, Some(dated)),
+        ]
+        .into_iter()
+        .map(|(id, action, after)| Incident {
+            id: id.parse::<IncidentId>().unwrap(),
+            title: format!("Title \"{id}\""),
+            category: Category::Test,
+            action,
+            added: None,
+            distrust_after: after,
+            references: vec![],
+            summary: String::new(),
+        })
+        .collect();
         let entries = entries(n)
             .into_iter()
             .enumerate()
@@ -609,53 +682,121 @@ mod tests {
                     action: inc.action,
                     incidents: vec![inc.id.clone()],
                     distrust_after: inc.distrust_after,
-                    evidence: vec![Evidence::new(inc.id.clone(), format!("{}/facts.json", inc.id), Some(i as u32 + 1), EvidenceKind::Facts)],
+                    evidence: vec![Evidence::new(
+                        inc.id.clone(),
+                        format!("{}/facts.json", inc.id),
+                        Some(i as u32 + 1),
+                        EvidenceKind::Facts,
+                    )],
                 }
             })
             .collect();
-        let list = Blocklist { sequence: 3, source_digest: certblock_list::Sha256Hash::digest(b"t"), incidents, entries };
+        let list = Blocklist {
+            sequence: 3,
+            source_digest: certblock_list::Sha256Hash::digest(b"t"),
+            incidents,
+            entries,
+        };
         list.validate().unwrap();
         list
     }
 
     #[test]
     fn compile_switches_form_at_the_threshold_and_reads_the_sorted_form_back() {
-        use crate::{compile_with, readback::verify_all, CompileOptions, RUST_TABLE_BIN_FILE, RUST_TABLE_FILE};
+        use crate::{
+            CompileOptions, RUST_TABLE_BIN_FILE, RUST_TABLE_FILE, compile_with,
+            readback::verify_all,
+        };
         let list = list(30);
         let names = |max| -> Vec<&'static str> {
-            compile_with(&list, &CompileOptions { rust_table_phf_max: max }).unwrap().iter().map(|f| f.name).collect()
+            compile_with(
+                &list,
+                &CompileOptions {
+                    rust_table_phf_max: max,
+                },
+            )
+            .unwrap()
+            .iter()
+            .map(|f| f.name)
+            .collect()
         };
         assert!(!names(30).contains(&RUST_TABLE_BIN_FILE));
         assert!(names(29).contains(&RUST_TABLE_BIN_FILE));
-        assert_eq!(crate::CompileOptions::default().rust_table_phf_max, crate::RUST_TABLE_PHF_MAX);
+        assert_eq!(
+            crate::CompileOptions::default().rust_table_phf_max,
+            crate::RUST_TABLE_PHF_MAX
+        );
 
-        let mut files = compile_with(&list, &CompileOptions { rust_table_phf_max: 10 }).unwrap();
+        let mut files = compile_with(
+            &list,
+            &CompileOptions {
+                rust_table_phf_max: 10,
+            },
+        )
+        .unwrap();
         files.pop(); // the manifest
         assert!(verify_all(&list, &files).is_empty());
-        let text = String::from_utf8(files.iter().find(|f| f.name == RUST_TABLE_FILE).unwrap().bytes.clone()).unwrap();
+        let text = String::from_utf8(
+            files
+                .iter()
+                .find(|f| f.name == RUST_TABLE_FILE)
+                .unwrap()
+                .bytes
+                .clone(),
+        )
+        .unwrap();
         assert!(is_sorted_form(&text) && !text.contains("::phf"));
-        let read = read(&text, &files.iter().find(|f| f.name == RUST_TABLE_BIN_FILE).unwrap().bytes).unwrap();
+        let read = read(
+            &text,
+            &files
+                .iter()
+                .find(|f| f.name == RUST_TABLE_BIN_FILE)
+                .unwrap()
+                .bytes,
+        )
+        .unwrap();
         assert_eq!(read.len(), 30);
         assert_eq!(read_values(&text).unwrap().len(), 2);
 
         // A changed key in the binary, a changed value in the .rs, a missing binary: all caught.
-        let bin_at = files.iter().position(|f| f.name == RUST_TABLE_BIN_FILE).unwrap();
+        let bin_at = files
+            .iter()
+            .position(|f| f.name == RUST_TABLE_BIN_FILE)
+            .unwrap();
         let mut damaged = files.clone();
         damaged[bin_at].bytes[HEADER_LEN + 31] ^= 1;
         assert!(!verify_all(&list, &damaged).is_empty());
-        let rs_at = files.iter().position(|f| f.name == RUST_TABLE_FILE).unwrap();
+        let rs_at = files
+            .iter()
+            .position(|f| f.name == RUST_TABLE_FILE)
+            .unwrap();
         let mut relabelled = files.clone();
-        relabelled[rs_at].bytes = text.replacen("incident: \"a\"", "incident: \"z\"", 1).into_bytes();
+        relabelled[rs_at].bytes = text
+            .replacen("incident: \"a\"", "incident: \"z\"", 1)
+            .into_bytes();
         let problems = verify_all(&list, &relabelled);
-        assert!(problems.iter().all(|p| p.starts_with(RUST_TABLE_FILE)) && problems.len() == 15, "{problems:?}");
+        assert!(
+            problems.iter().all(|p| p.starts_with(RUST_TABLE_FILE)) && problems.len() == 15,
+            "{problems:?}"
+        );
         let mut missing = files.clone();
         missing.remove(bin_at);
-        assert!(verify_all(&list, &missing).iter().any(|p| p.contains("emits no such file")));
+        assert!(
+            verify_all(&list, &missing)
+                .iter()
+                .any(|p| p.contains("emits no such file"))
+        );
     }
 
     #[test]
     fn string_literals_read_back_as_written() {
-        for s in ["plain", "quote \" and \\ back", "tab\tnew\nline", "é \u{7f} \u{200b}", ""] {
+        for s in [
+            "plain",
+            "quote \" and \\ back",
+            "tab\tnew\nline",
+            "é \u{7f} \u{200b}",
+            "",
+        ] {
             let literal = format!("{s:?}, rest");
             assert_eq!(read_string(&literal).unwrap(), (s.to_string(), ", rest"));
         }

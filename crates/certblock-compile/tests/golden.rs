@@ -15,7 +15,10 @@ fn every_generated_file_matches_its_golden_copy() {
     let mut names: Vec<&str> = files.iter().map(|f| f.name).collect();
     names.sort();
     let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
-        .map(|d| d.map(|e| e.unwrap().file_name().into_string().unwrap()).collect())
+        .map(|d| {
+            d.map(|e| e.unwrap().file_name().into_string().unwrap())
+                .collect()
+        })
         .unwrap_or_default();
     on_disk.sort();
     let mut stale = Vec::new();
@@ -32,7 +35,10 @@ fn every_generated_file_matches_its_golden_copy() {
         }
     }
     if !bless {
-        assert_eq!(on_disk, names, "the golden folder holds other files than compile writes");
+        assert_eq!(
+            on_disk, names,
+            "the golden folder holds other files than compile writes"
+        );
         assert!(
             stale.is_empty(),
             "{stale:?} differ from tests/golden; if the change is intended, rerun with CERTBLOCK_BLESS=1 and review the diff"

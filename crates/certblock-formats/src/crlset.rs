@@ -14,7 +14,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use certblock_list::{Action, Blocklist, Sha256Hash, GENERATED_NOTICE};
+use certblock_list::{Action, Blocklist, GENERATED_NOTICE, Sha256Hash};
 use serde::Serialize;
 
 use crate::encoding::{b64, b64_decode, hex};
@@ -124,7 +124,10 @@ struct HeaderOut<'a> {
 
 fn header_json(sequence: u64, keys: &[(Sha256Hash, Action)]) -> Vec<u8> {
     let pick = |want: Action| -> Vec<String> {
-        keys.iter().filter(|(_, a)| *a == want).map(|(k, _)| k.to_base64()).collect()
+        keys.iter()
+            .filter(|(_, a)| *a == want)
+            .map(|(k, _)| k.to_base64())
+            .collect()
     };
     let out = HeaderOut {
         version: 0,
@@ -141,8 +144,11 @@ fn header_json(sequence: u64, keys: &[(Sha256Hash, Action)]) -> Vec<u8> {
 
 /// Plans the file: the keys that fit (in list order, which is ascending key order) and the rest.
 fn plan(list: &Blocklist) -> (Vec<(Sha256Hash, Action)>, Vec<Unexpressed>) {
-    let mut keys: Vec<(Sha256Hash, Action)> =
-        list.entries.iter().map(|e| (e.spki_sha256, e.action)).collect();
+    let mut keys: Vec<(Sha256Hash, Action)> = list
+        .entries
+        .iter()
+        .map(|e| (e.spki_sha256, e.action))
+        .collect();
     keys.sort();
     let mut dropped = Vec::new();
     loop {
@@ -180,7 +186,10 @@ pub fn render(list: &Blocklist) -> Rendered {
 pub fn expected(list: &Blocklist) -> Expected {
     let (keys, unexpressed) = plan(list);
     let pick = |want: Action| -> Vec<Sha256Hash> {
-        keys.iter().filter(|(_, a)| *a == want).map(|(k, _)| *k).collect()
+        keys.iter()
+            .filter(|(_, a)| *a == want)
+            .map(|(k, _)| *k)
+            .collect()
     };
     Expected {
         contents: Contents {
@@ -252,21 +261,32 @@ fn spki_list(
     key: &str,
     at: usize,
 ) -> Result<Vec<Sha256Hash>, FormatError> {
-    let Some(value) = map.get(key) else { return Ok(Vec::new()) };
+    let Some(value) = map.get(key) else {
+        return Ok(Vec::new());
+    };
     let Some(items) = value.as_array() else {
-        return Err(FormatError::crlset(at, format!("header key {key} is not an array")));
+        return Err(FormatError::crlset(
+            at,
+            format!("header key {key} is not an array"),
+        ));
     };
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         let Some(text) = item.as_str() else {
-            return Err(FormatError::crlset(at, format!("{key}[{i}] is not a string")));
+            return Err(FormatError::crlset(
+                at,
+                format!("{key}[{i}] is not a string"),
+            ));
         };
-        let bytes =
-            b64_decode(text).map_err(|why| FormatError::crlset(at, format!("{key}[{i}]: {why}")))?;
+        let bytes = b64_decode(text)
+            .map_err(|why| FormatError::crlset(at, format!("{key}[{i}]: {why}")))?;
         let hash: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
             FormatError::crlset(
                 at,
-                format!("{key}[{i}] decodes to {} bytes; an SPKI SHA-256 is 32", bytes.len()),
+                format!(
+                    "{key}[{i}] decodes to {} bytes; an SPKI SHA-256 is 32",
+                    bytes.len()
+                ),
             )
         })?;
         out.push(Sha256Hash(hash));
@@ -282,7 +302,10 @@ fn number(
     match map.get(key) {
         None => Err(FormatError::crlset(at, format!("the header has no {key}"))),
         Some(v) => v.as_u64().ok_or_else(|| {
-            FormatError::crlset(at, format!("header key {key} is {v}, not a whole number >= 0"))
+            FormatError::crlset(
+                at,
+                format!("header key {key} is {v}, not a whole number >= 0"),
+            )
         }),
     }
 }
@@ -295,18 +318,32 @@ fn read_header(text: &[u8], at: usize) -> Result<Header, FormatError> {
         )
     })?;
     let serde_json::Value::Object(mut map) = value else {
-        return Err(FormatError::crlset(at, "the header is JSON but not an object"));
+        return Err(FormatError::crlset(
+            at,
+            "the header is JSON but not an object",
+        ));
     };
     let content_type = match map.get("ContentType").and_then(|v| v.as_str()) {
         Some("CRLSet") => "CRLSet".to_string(),
         Some(other) => {
-            return Err(FormatError::crlset(at, format!("ContentType is {other:?}, not \"CRLSet\"")));
+            return Err(FormatError::crlset(
+                at,
+                format!("ContentType is {other:?}, not \"CRLSet\""),
+            ));
         }
-        None => return Err(FormatError::crlset(at, "the header has no ContentType string")),
+        None => {
+            return Err(FormatError::crlset(
+                at,
+                "the header has no ContentType string",
+            ));
+        }
     };
     let version = number(&map, "Version", at)?;
     if version != 0 {
-        return Err(FormatError::crlset(at, format!("Version is {version}; only version 0 exists")));
+        return Err(FormatError::crlset(
+            at,
+            format!("Version is {version}; only version 0 exists"),
+        ));
     }
     let sequence = number(&map, "Sequence", at)?;
     let num_parents = number(&map, "NumParents", at)?;
@@ -317,7 +354,10 @@ fn read_header(text: &[u8], at: usize) -> Result<Header, FormatError> {
         None => None,
         Some(serde_json::Value::String(s)) => Some(s.clone()),
         Some(_) => {
-            return Err(FormatError::crlset(at, format!("header key {GENERATED_KEY} is not a string")));
+            return Err(FormatError::crlset(
+                at,
+                format!("header key {GENERATED_KEY} is not a string"),
+            ));
         }
     };
     for key in [
@@ -388,7 +428,12 @@ pub fn read(bytes: &[u8]) -> Result<CrlSet, FormatError> {
         let mut serials = Vec::with_capacity(count);
         for _ in 0..count {
             let at = cur.pos;
-            let len = usize::from(cur.take(1, "a serial's length")?.first().copied().unwrap_or(0));
+            let len = usize::from(
+                cur.take(1, "a serial's length")?
+                    .first()
+                    .copied()
+                    .unwrap_or(0),
+            );
             if len > cur.left() {
                 return Err(FormatError::crlset(
                     at,
@@ -400,7 +445,10 @@ pub fn read(bytes: &[u8]) -> Result<CrlSet, FormatError> {
             }
             serials.push(Serial(cur.take(len, "a serial")?.to_vec()));
         }
-        parents.push(Parent { spki_sha256: Sha256Hash(hash), serials });
+        parents.push(Parent {
+            spki_sha256: Sha256Hash(hash),
+            serials,
+        });
     }
     if parents.len() as u64 != header.num_parents {
         return Err(FormatError::crlset(
@@ -427,7 +475,9 @@ fn check_array(
     let mut seen = BTreeSet::new();
     for key in found {
         if !seen.insert(key) {
-            problems.push(format!("SPKI SHA-256 {key} appears more than once in {name}"));
+            problems.push(format!(
+                "SPKI SHA-256 {key} appears more than once in {name}"
+            ));
         }
         if !want_set.contains(key) {
             match list.entry(key) {
@@ -443,7 +493,9 @@ fn check_array(
     }
     for key in want {
         if !seen.contains(key) {
-            problems.push(format!("SPKI SHA-256 {key} (action {action}) is missing from {name}"));
+            problems.push(format!(
+                "SPKI SHA-256 {key} (action {action}) is missing from {name}"
+            ));
         }
     }
     if found.windows(2).any(|w| w[0] > w[1]) {
@@ -459,9 +511,19 @@ pub fn verify(list: &Blocklist, bytes: &[u8]) -> Result<(), Vec<String>> {
     let got = contents(&parsed);
     let mut problems = Vec::new();
     if got.sequence != want.sequence {
-        problems.push(format!("Sequence is {}, the list's is {}", got.sequence, want.sequence));
+        problems.push(format!(
+            "Sequence is {}, the list's is {}",
+            got.sequence, want.sequence
+        ));
     }
-    check_array("BlockedSPKIs", Action::Block, &got.blocked_spkis, &want.blocked_spkis, list, &mut problems);
+    check_array(
+        "BlockedSPKIs",
+        Action::Block,
+        &got.blocked_spkis,
+        &want.blocked_spkis,
+        list,
+        &mut problems,
+    );
     check_array(
         "KnownInterceptionSPKIs",
         Action::KnownInterception,
@@ -486,9 +548,15 @@ pub fn verify(list: &Blocklist, bytes: &[u8]) -> Result<(), Vec<String>> {
         ));
     }
     if parsed.header.generated.as_deref() != Some(GENERATED_NOTICE) {
-        problems.push(format!("header key {GENERATED_KEY} does not hold the @generated notice"));
+        problems.push(format!(
+            "header key {GENERATED_KEY} does not hold the @generated notice"
+        ));
     }
-    if problems.is_empty() { Ok(()) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
 }
 
 /// A human-readable listing: header fields, one line per SPKI, one block per parent.
@@ -537,15 +605,23 @@ pub fn encode(header: &Header, parents: &[Parent]) -> Vec<u8> {
         map.insert(k.clone(), v.clone());
     }
     let list = |keys: &[Sha256Hash]| -> serde_json::Value {
-        keys.iter().map(|k| serde_json::Value::String(b64(k.as_bytes()))).collect()
+        keys.iter()
+            .map(|k| serde_json::Value::String(b64(k.as_bytes())))
+            .collect()
     };
     map.insert("Version".into(), header.version.into());
     map.insert("ContentType".into(), header.content_type.clone().into());
     map.insert("Sequence".into(), header.sequence.into());
     map.insert("NumParents".into(), (parents.len() as u64).into());
     map.insert("BlockedSPKIs".into(), list(&header.blocked_spkis));
-    map.insert("KnownInterceptionSPKIs".into(), list(&header.known_interception_spkis));
-    map.insert("BlockedInterceptionSPKIs".into(), list(&header.blocked_interception_spkis));
+    map.insert(
+        "KnownInterceptionSPKIs".into(),
+        list(&header.known_interception_spkis),
+    );
+    map.insert(
+        "BlockedInterceptionSPKIs".into(),
+        list(&header.blocked_interception_spkis),
+    );
     if let Some(g) = &header.generated {
         map.insert(GENERATED_KEY.into(), g.clone().into());
     }

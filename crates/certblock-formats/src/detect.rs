@@ -39,9 +39,13 @@ impl Format {
 }
 
 fn is_crlset(bytes: &[u8]) -> bool {
-    let [lo, hi, rest @ ..] = bytes else { return false };
+    let [lo, hi, rest @ ..] = bytes else {
+        return false;
+    };
     let len = usize::from(u16::from_le_bytes([*lo, *hi]));
-    let Some(header) = rest.get(..len) else { return false };
+    let Some(header) = rest.get(..len) else {
+        return false;
+    };
     if header.first() != Some(&b'{') {
         return false;
     }

@@ -16,7 +16,11 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 
 /// Lowercase hex with `:` between bytes, as NSS and OpenSSL print serial numbers.
 pub(crate) fn hex_colons(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
+    bytes
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
 }
 
 /// Standard base64 with padding.
@@ -78,7 +82,9 @@ pub(crate) fn der_integer_content(der: &[u8]) -> Option<&[u8]> {
             return None;
         }
         let (digits, rest) = rest.split_at(n);
-        let len = digits.iter().fold(0usize, |acc, b| acc << 8 | usize::from(*b));
+        let len = digits
+            .iter()
+            .fold(0usize, |acc, b| acc << 8 | usize::from(*b));
         (len, rest)
     };
     if rest.len() == len { Some(rest) } else { None }
@@ -99,13 +105,22 @@ pub(crate) fn content_uuid(parts: &[&[u8]]) -> String {
     b[6] = (b[6] & 0x0f) | 0x80;
     b[8] = (b[8] & 0x3f) | 0x80;
     let x = hex(&b);
-    format!("{}-{}-{}-{}-{}", &x[0..8], &x[8..12], &x[12..16], &x[16..20], &x[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &x[0..8],
+        &x[8..12],
+        &x[12..16],
+        &x[16..20],
+        &x[20..32]
+    )
 }
 
 /// Replaces what would break a one-line comment or a quoted label: line breaks and other
 /// control characters become spaces.
 pub(crate) fn one_line(text: &str) -> String {
-    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 #[cfg(test)]
@@ -117,9 +132,16 @@ mod tests {
         for len in [0usize, 1, 16, 127, 128, 255, 256, 70000] {
             let content = vec![0x5a; len];
             let der = der_integer(&content);
-            assert_eq!(der_integer_content(&der), Some(&content[..]), "length {len}");
+            assert_eq!(
+                der_integer_content(&der),
+                Some(&content[..]),
+                "length {len}"
+            );
         }
-        assert_eq!(der_integer(&[0x6b, 0x49, 0xd2, 0x05]), vec![2, 4, 0x6b, 0x49, 0xd2, 0x05]);
+        assert_eq!(
+            der_integer(&[0x6b, 0x49, 0xd2, 0x05]),
+            vec![2, 4, 0x6b, 0x49, 0xd2, 0x05]
+        );
         assert_eq!(&der_integer(&[1; 200])[..3], &[2, 0x81, 200]);
         assert_eq!(der_integer_content(&[2, 3, 1]), None);
         assert_eq!(der_integer_content(&[4, 1, 1]), None);

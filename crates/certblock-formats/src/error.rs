@@ -33,11 +33,17 @@ pub enum FormatError {
 
 impl FormatError {
     pub(crate) fn crlset(offset: usize, problem: impl Into<String>) -> Self {
-        FormatError::CrlSet { offset, problem: problem.into() }
+        FormatError::CrlSet {
+            offset,
+            problem: problem.into(),
+        }
     }
 
     pub(crate) fn certdata(line: usize, problem: impl Into<String>) -> Self {
-        FormatError::CertData { line, problem: problem.into() }
+        FormatError::CertData {
+            line,
+            problem: problem.into(),
+        }
     }
 }
 
@@ -50,8 +56,15 @@ impl fmt::Display for FormatError {
             FormatError::CertData { line, problem } => {
                 write!(f, "not a readable certdata.txt: line {line}: {problem}")
             }
-            FormatError::OneCrl { line, column, problem } => {
-                write!(f, "not a readable OneCRL file: line {line}, column {column}: {problem}")
+            FormatError::OneCrl {
+                line,
+                column,
+                problem,
+            } => {
+                write!(
+                    f,
+                    "not a readable OneCRL file: line {line}, column {column}: {problem}"
+                )
             }
         }
     }

@@ -34,7 +34,7 @@ pub mod onecrl;
 use certblock_list::Sha256Hash;
 use serde::Serialize;
 
-pub use detect::{detect, Format};
+pub use detect::{Format, detect};
 pub use error::FormatError;
 
 /// The output of a writer: the file, and the entries it could not express.

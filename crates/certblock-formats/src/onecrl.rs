@@ -16,7 +16,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use certblock_list::{Action, Blocklist, Entry, Evidence, Sha256Hash, GENERATED_NOTICE};
+use certblock_list::{Action, Blocklist, Entry, Evidence, GENERATED_NOTICE, Sha256Hash};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::encoding::{b64, b64_decode, content_uuid, hex};
@@ -145,15 +145,27 @@ struct RawRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     enabled: Option<bool>,
     id: String,
-    #[serde(rename = "issuerName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "issuerName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     issuer_name: Option<B64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     last_modified: Option<u64>,
-    #[serde(rename = "pubKeyHash", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "pubKeyHash",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub_key_hash: Option<B64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     schema: Option<u64>,
-    #[serde(rename = "serialNumber", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "serialNumber",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     serial_number: Option<B64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     subject: Option<B64>,
@@ -164,16 +176,25 @@ impl TryFrom<RawRecord> for Record {
 
     fn try_from(raw: RawRecord) -> Result<Self, Self::Error> {
         let id = raw.id;
-        let target = match (raw.issuer_name, raw.serial_number, raw.subject, raw.pub_key_hash) {
-            (Some(issuer), Some(serial), None, None) => {
-                Target::IssuerSerial { issuer_name: issuer.0, serial_number: serial.0 }
-            }
+        let target = match (
+            raw.issuer_name,
+            raw.serial_number,
+            raw.subject,
+            raw.pub_key_hash,
+        ) {
+            (Some(issuer), Some(serial), None, None) => Target::IssuerSerial {
+                issuer_name: issuer.0,
+                serial_number: serial.0,
+            },
             (None, None, Some(subject), Some(hash)) => {
                 let len = hash.0.len();
                 let key: [u8; 32] = hash.0.try_into().map_err(|_| {
                     format!("record {id:?}: pubKeyHash is {len} bytes; a SHA-256 is 32")
                 })?;
-                Target::SubjectKey { subject: subject.0, pub_key_hash: Sha256Hash(key) }
+                Target::SubjectKey {
+                    subject: subject.0,
+                    pub_key_hash: Sha256Hash(key),
+                }
             }
             _ => {
                 return Err(format!(
@@ -196,12 +217,24 @@ impl TryFrom<RawRecord> for Record {
 impl From<&Record> for RawRecord {
     fn from(r: &Record) -> Self {
         let (issuer_name, serial_number, subject, pub_key_hash) = match &r.target {
-            Target::IssuerSerial { issuer_name, serial_number } => {
-                (Some(B64(issuer_name.clone())), Some(B64(serial_number.clone())), None, None)
-            }
-            Target::SubjectKey { subject, pub_key_hash } => {
-                (None, None, Some(B64(subject.clone())), Some(B64(pub_key_hash.0.to_vec())))
-            }
+            Target::IssuerSerial {
+                issuer_name,
+                serial_number,
+            } => (
+                Some(B64(issuer_name.clone())),
+                Some(B64(serial_number.clone())),
+                None,
+                None,
+            ),
+            Target::SubjectKey {
+                subject,
+                pub_key_hash,
+            } => (
+                None,
+                None,
+                Some(B64(subject.clone())),
+                Some(B64(pub_key_hash.0.to_vec())),
+            ),
         };
         RawRecord {
             details: r.details.clone(),
@@ -223,7 +256,9 @@ struct CheckedRecord(Record);
 impl<'de> Deserialize<'de> for CheckedRecord {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = RawRecord::deserialize(d)?;
-        Record::try_from(raw).map(CheckedRecord).map_err(serde::de::Error::custom)
+        Record::try_from(raw)
+            .map(CheckedRecord)
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -238,7 +273,10 @@ impl<'de> Deserialize<'de> for Records {
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("an array of OneCRL records")
             }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Records, A::Error> {
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Records, A::Error> {
                 let mut out = Vec::new();
                 while let Some(CheckedRecord(r)) = seq.next_element()? {
                     if out.len() >= MAX_RECORDS {
@@ -280,10 +318,17 @@ pub fn read(bytes: &[u8]) -> Result<OneCrl, FormatError> {
         FormatError::OneCrl {
             line: e.line(),
             column: e.column(),
-            problem: message.strip_suffix(&suffix).unwrap_or(&message).to_string(),
+            problem: message
+                .strip_suffix(&suffix)
+                .unwrap_or(&message)
+                .to_string(),
         }
     })?;
-    Ok(OneCrl { records: file.data.0, timestamp: file.timestamp, certblock: file.certblock })
+    Ok(OneCrl {
+        records: file.data.0,
+        timestamp: file.timestamp,
+        certblock: file.certblock,
+    })
 }
 
 /// Why an entry cannot be said in OneCRL, if it cannot.
@@ -308,8 +353,17 @@ fn unexpressible(entry: &Entry) -> Option<&'static str> {
 fn details(list: &Blocklist, ev: &Evidence) -> Details {
     let incident = list.incident(&ev.incident);
     Details {
-        bug: Some(incident.and_then(|i| i.references.first().cloned()).unwrap_or_default()),
-        created: Some(incident.and_then(|i| i.added).map(|d| d.to_string()).unwrap_or_default()),
+        bug: Some(
+            incident
+                .and_then(|i| i.references.first().cloned())
+                .unwrap_or_default(),
+        ),
+        created: Some(
+            incident
+                .and_then(|i| i.added)
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+        ),
         name: Some(format!("{}: {}", ev.incident, ev.display_name())),
         who: Some("certblock".to_string()),
         why: Some(incident.map(|i| i.title.clone()).unwrap_or_default()),
@@ -318,12 +372,24 @@ fn details(list: &Blocklist, ev: &Evidence) -> Details {
 
 fn record(target: Target, list: &Blocklist, ev: &Evidence) -> Record {
     let id = match &target {
-        Target::IssuerSerial { issuer_name, serial_number } => {
-            content_uuid(&[b"certblock-onecrl/1", b"issuer-serial", issuer_name, serial_number])
-        }
-        Target::SubjectKey { subject, pub_key_hash } => {
-            content_uuid(&[b"certblock-onecrl/1", b"subject-key", subject, pub_key_hash.as_bytes()])
-        }
+        Target::IssuerSerial {
+            issuer_name,
+            serial_number,
+        } => content_uuid(&[
+            b"certblock-onecrl/1",
+            b"issuer-serial",
+            issuer_name,
+            serial_number,
+        ]),
+        Target::SubjectKey {
+            subject,
+            pub_key_hash,
+        } => content_uuid(&[
+            b"certblock-onecrl/1",
+            b"subject-key",
+            subject,
+            pub_key_hash.as_bytes(),
+        ]),
     };
     Record {
         target,
@@ -350,7 +416,10 @@ fn plan(list: &Blocklist) -> Plan {
     for entry in &list.entries {
         let key = entry.spki_sha256;
         if let Some(reason) = unexpressible(entry) {
-            unexpressed.push(Unexpressed { spki_sha256: key, reason: reason.to_string() });
+            unexpressed.push(Unexpressed {
+                spki_sha256: key,
+                reason: reason.to_string(),
+            });
             continue;
         }
         expressed.insert(key);
@@ -358,7 +427,10 @@ fn plan(list: &Blocklist) -> Plan {
         for ev in &entry.evidence {
             if let Some(subject) = &ev.subject_der {
                 if seen_subjects.insert(&subject.0) {
-                    let target = Target::SubjectKey { subject: subject.0.clone(), pub_key_hash: key };
+                    let target = Target::SubjectKey {
+                        subject: subject.0.clone(),
+                        pub_key_hash: key,
+                    };
                     records.push((key, record(target, list, ev)));
                 }
             }
@@ -375,7 +447,11 @@ fn plan(list: &Blocklist) -> Plan {
             }
         }
     }
-    Plan { records, expressed, unexpressed }
+    Plan {
+        records,
+        expressed,
+        unexpressed,
+    }
 }
 
 fn note(list: &Blocklist, unexpressed: &[Unexpressed]) -> Note {
@@ -402,12 +478,19 @@ pub fn render(list: &Blocklist) -> Rendered {
     let note = note(list, &plan.unexpressed);
     let file = OutFile {
         certblock: &note,
-        data: plan.records.iter().map(|(_, r)| RawRecord::from(r)).collect(),
+        data: plan
+            .records
+            .iter()
+            .map(|(_, r)| RawRecord::from(r))
+            .collect(),
         timestamp: 0,
     };
     let mut bytes = serde_json::to_vec_pretty(&file).unwrap_or_default();
     bytes.push(b'\n');
-    Rendered { bytes, unexpressed: plan.unexpressed }
+    Rendered {
+        bytes,
+        unexpressed: plan.unexpressed,
+    }
 }
 
 /// What a OneCRL file says, independent of layout: the records, sorted.
@@ -433,7 +516,11 @@ pub struct Expected {
 /// What the OneCRL file of a list must contain.
 pub fn expected(list: &Blocklist) -> Expected {
     let plan = plan(list);
-    let owner = plan.records.iter().map(|(k, r)| (r.target.clone(), *k)).collect();
+    let owner = plan
+        .records
+        .iter()
+        .map(|(k, r)| (r.target.clone(), *k))
+        .collect();
     let mut records: Vec<Record> = plan.records.into_iter().map(|(_, r)| r).collect();
     records.sort();
     Expected {
@@ -453,12 +540,14 @@ pub fn contents(parsed: &OneCrl) -> Contents {
 
 fn describe(target: &Target) -> String {
     match target {
-        Target::IssuerSerial { issuer_name, serial_number } => format!(
-            "issuer {} serial {}",
-            b64(issuer_name),
-            hex(serial_number)
-        ),
-        Target::SubjectKey { subject, pub_key_hash } => {
+        Target::IssuerSerial {
+            issuer_name,
+            serial_number,
+        } => format!("issuer {} serial {}", b64(issuer_name), hex(serial_number)),
+        Target::SubjectKey {
+            subject,
+            pub_key_hash,
+        } => {
             format!("subject {} with SPKI SHA-256 {pub_key_hash}", b64(subject))
         }
     }
@@ -478,7 +567,11 @@ pub fn verify(list: &Blocklist, bytes: &[u8]) -> Result<(), Vec<String>> {
         }
     }
     for r in &want.contents.records {
-        let owner = want.owner.get(&r.target).copied().unwrap_or(Sha256Hash([0; 32]));
+        let owner = want
+            .owner
+            .get(&r.target)
+            .copied()
+            .unwrap_or(Sha256Hash([0; 32]));
         match got.remove(&r.target) {
             None => problems.push(format!(
                 "SPKI SHA-256 {owner}: the record for {} is missing",
@@ -492,7 +585,11 @@ pub fn verify(list: &Blocklist, bytes: &[u8]) -> Result<(), Vec<String>> {
         }
     }
     for (target, r) in got {
-        problems.push(format!("record {} for {} is not in the list (extra)", r.id, describe(target)));
+        problems.push(format!(
+            "record {} for {} is not in the list (extra)",
+            r.id,
+            describe(target)
+        ));
     }
     let want_note = note(list, &want.unexpressed);
     if parsed.certblock.as_ref() != Some(&want_note) {
@@ -502,15 +599,26 @@ pub fn verify(list: &Blocklist, bytes: &[u8]) -> Result<(), Vec<String>> {
                 .to_string(),
         );
     }
-    if problems.is_empty() { Ok(()) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
 }
 
 /// A human-readable listing: counts, then one line per record.
 pub fn dump(parsed: &OneCrl) -> String {
     let mut out = String::new();
-    let issuer_serial =
-        parsed.records.iter().filter(|r| matches!(r.target, Target::IssuerSerial { .. })).count();
-    let enabled = parsed.records.iter().filter(|r| r.enabled == Some(true)).count();
+    let issuer_serial = parsed
+        .records
+        .iter()
+        .filter(|r| matches!(r.target, Target::IssuerSerial { .. }))
+        .count();
+    let enabled = parsed
+        .records
+        .iter()
+        .filter(|r| r.enabled == Some(true))
+        .count();
     let _ = writeln!(
         out,
         "{} records: {issuer_serial} issuer+serial, {} subject+key; {enabled} enabled",
@@ -550,7 +658,10 @@ pub fn dump(parsed: &OneCrl) -> String {
             })
             .unwrap_or_default();
         match &r.target {
-            Target::IssuerSerial { issuer_name, serial_number } => {
+            Target::IssuerSerial {
+                issuer_name,
+                serial_number,
+            } => {
                 let _ = writeln!(
                     out,
                     "{} {state}: issuer+serial: serial {} issuer {} {why}",
@@ -559,7 +670,10 @@ pub fn dump(parsed: &OneCrl) -> String {
                     b64(issuer_name)
                 );
             }
-            Target::SubjectKey { subject, pub_key_hash } => {
+            Target::SubjectKey {
+                subject,
+                pub_key_hash,
+            } => {
                 let _ = writeln!(
                     out,
                     "{} {state}: subject+key: SPKI SHA-256 {pub_key_hash} subject {} {why}",

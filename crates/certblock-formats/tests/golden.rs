@@ -5,17 +5,23 @@ mod common;
 
 use std::path::PathBuf;
 
-use certblock_formats::{certdata, crlset, onecrl, Rendered};
+use certblock_formats::{Rendered, certdata, crlset, onecrl};
 
 fn check(name: &str, rendered: &Rendered) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
     if std::env::var_os("CERTBLOCK_BLESS").is_some_and(|v| v == "1") {
         std::fs::write(&path, &rendered.bytes).unwrap();
         eprintln!("blessed {}", path.display());
         return;
     }
-    let golden = std::fs::read(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}; run with CERTBLOCK_BLESS=1 to create it", path.display()));
+    let golden = std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; run with CERTBLOCK_BLESS=1 to create it",
+            path.display()
+        )
+    });
     if golden != rendered.bytes {
         panic!(
             "{name} differs from {}; if the change is intended, rerun with CERTBLOCK_BLESS=1 and \
@@ -63,9 +69,17 @@ fn golden_files_verify_and_dump() {
     let nss = std::fs::read(dir.join("certdata.txt")).unwrap();
     assert_eq!(certdata::verify(&list, &nss), Ok(()));
     let dump = certdata::dump(&certdata::read(&nss).unwrap());
-    assert!(dump.starts_with("5 objects: 2 CKO_CERTIFICATE, 3 CKO_NSS_TRUST (3 CKT_NSS_NOT_TRUSTED), 0 other\n"), "{dump}");
+    assert!(
+        dump.starts_with(
+            "5 objects: 2 CKO_CERTIFICATE, 3 CKO_NSS_TRUST (3 CKT_NSS_NOT_TRUSTED), 0 other\n"
+        ),
+        "{dump}"
+    );
     let json = std::fs::read(dir.join("onecrl.json")).unwrap();
     assert_eq!(onecrl::verify(&list, &json), Ok(()));
     let dump = onecrl::dump(&onecrl::read(&json).unwrap());
-    assert!(dump.starts_with("6 records: 3 issuer+serial, 3 subject+key; 6 enabled\n"), "{dump}");
+    assert!(
+        dump.starts_with("6 records: 3 issuer+serial, 3 subject+key; 6 enabled\n"),
+        "{dump}"
+    );
 }

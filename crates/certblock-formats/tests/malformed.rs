@@ -3,7 +3,7 @@
 
 mod common;
 
-use certblock_formats::{certdata, crlset, detect, onecrl, FormatError};
+use certblock_formats::{FormatError, certdata, crlset, detect, onecrl};
 use proptest::prelude::*;
 
 fn crlset_err(bytes: &[u8]) -> (usize, String) {
@@ -32,16 +32,25 @@ fn crlset_truncated() {
     bytes.extend_from_slice(&[0xaa; 20]);
     let (offset, problem) = crlset_err(&bytes);
     assert_eq!(offset, at);
-    assert!(problem.contains("needs 32 bytes but only 20 are left"), "{problem}");
+    assert!(
+        problem.contains("needs 32 bytes but only 20 are left"),
+        "{problem}"
+    );
     let shown = crlset::read(&bytes).unwrap_err().to_string();
-    assert!(shown.starts_with(&format!("not a readable CRLSet: at byte {at}:")), "{shown}");
+    assert!(
+        shown.starts_with(&format!("not a readable CRLSet: at byte {at}:")),
+        "{shown}"
+    );
 }
 
 #[test]
 fn crlset_header_length_past_the_end() {
     let (offset, problem) = crlset_err(&[0xff, 0x00, b'{', b'}']);
     assert_eq!(offset, 0);
-    assert!(problem.contains("header length is 255 bytes, past the end"), "{problem}");
+    assert!(
+        problem.contains("header length is 255 bytes, past the end"),
+        "{problem}"
+    );
 }
 
 #[test]
@@ -49,7 +58,10 @@ fn crlset_bad_base64_in_header() {
     let json = r#"{"Version":0,"ContentType":"CRLSet","Sequence":1,"NumParents":0,"BlockedSPKIs":["not base64!"]}"#;
     let (offset, problem) = crlset_err(&with_header(json));
     assert_eq!(offset, 2);
-    assert!(problem.contains("BlockedSPKIs[0]") && problem.contains("not valid base64"), "{problem}");
+    assert!(
+        problem.contains("BlockedSPKIs[0]") && problem.contains("not valid base64"),
+        "{problem}"
+    );
     // Valid base64 of the wrong length is refused too.
     let json = r#"{"Version":0,"ContentType":"CRLSet","Sequence":1,"NumParents":0,"KnownInterceptionSPKIs":["AAAA"]}"#;
     let (_, problem) = crlset_err(&with_header(json));
@@ -65,7 +77,10 @@ fn crlset_serial_length_past_the_end() {
     bytes.extend_from_slice(&[10, 1, 2]);
     let (offset, problem) = crlset_err(&bytes);
     assert_eq!(offset, at);
-    assert!(problem.contains("serial length of 10 bytes runs past the end"), "{problem}");
+    assert!(
+        problem.contains("serial length of 10 bytes runs past the end"),
+        "{problem}"
+    );
 }
 
 #[test]
@@ -83,11 +98,17 @@ fn crlset_bad_header_json_and_fields() {
     let (offset, problem) = crlset_err(&with_header("{\"Version\":0,}"));
     assert!(problem.contains("not valid JSON"), "{problem}");
     assert!(offset > 2 && offset <= 2 + 14, "{offset}");
-    let (_, problem) = crlset_err(&with_header(r#"{"Version":0,"ContentType":"CRL","Sequence":1,"NumParents":0}"#));
+    let (_, problem) = crlset_err(&with_header(
+        r#"{"Version":0,"ContentType":"CRL","Sequence":1,"NumParents":0}"#,
+    ));
     assert!(problem.contains("not \"CRLSet\""), "{problem}");
-    let (_, problem) = crlset_err(&with_header(r#"{"Version":1,"ContentType":"CRLSet","Sequence":1,"NumParents":0}"#));
+    let (_, problem) = crlset_err(&with_header(
+        r#"{"Version":1,"ContentType":"CRLSet","Sequence":1,"NumParents":0}"#,
+    ));
     assert!(problem.contains("only version 0"), "{problem}");
-    let (_, problem) = crlset_err(&with_header(r#"{"Version":0,"ContentType":"CRLSet","NumParents":0}"#));
+    let (_, problem) = crlset_err(&with_header(
+        r#"{"Version":0,"ContentType":"CRLSet","NumParents":0}"#,
+    ));
     assert!(problem.contains("no Sequence"), "{problem}");
     let (_, problem) = crlset_err(&with_header(r#"[1]"#));
     assert!(problem.contains("not an object"), "{problem}");
@@ -115,7 +136,10 @@ fn certdata_bad_octal_digit() {
     let text = format!("{OBJECT_START}CKA_VALUE MULTILINE_OCTAL\n\\001\\089\nEND\n");
     let (line, problem) = certdata_err(&text);
     assert_eq!(line, 6);
-    assert!(problem.contains("\"\\\\089\" at column 5 is not an octal byte"), "{problem}");
+    assert!(
+        problem.contains("\"\\\\089\" at column 5 is not an octal byte"),
+        "{problem}"
+    );
     // Over 255.
     let text = format!("{OBJECT_START}CKA_VALUE MULTILINE_OCTAL\n\\400\nEND\n");
     let (line, problem) = certdata_err(&text);
@@ -130,7 +154,10 @@ fn certdata_unknown_attribute_type() {
     assert_eq!(line, 5);
     assert!(problem.contains("type \"CK_MYSTERY\""), "{problem}");
     let shown = certdata::read(text.as_bytes()).unwrap_err().to_string();
-    assert!(shown.starts_with("not a readable certdata.txt: line 5: attribute CKA_THING"), "{shown}");
+    assert!(
+        shown.starts_with("not a readable certdata.txt: line 5: attribute CKA_THING"),
+        "{shown}"
+    );
 }
 
 #[test]
@@ -157,7 +184,9 @@ fn certdata_other_mistakes() {
     let (line, problem) = certdata_err(&format!("{OBJECT_START}CKA_ID UTF8 unquoted\n"));
     assert_eq!(line, 5);
     assert!(problem.contains("quoted"), "{problem}");
-    let (line, problem) = certdata_err("BEGINDATA\nCKA_CLASS CK_OBJECT_CLASS CKO_CERTIFICATE\nCKA_LABEL UTF8 \"c\"\n");
+    let (line, problem) = certdata_err(
+        "BEGINDATA\nCKA_CLASS CK_OBJECT_CLASS CKO_CERTIFICATE\nCKA_LABEL UTF8 \"c\"\n",
+    );
     assert_eq!(line, 2);
     assert!(problem.contains("has no CKA_VALUE"), "{problem}");
     let (line, problem) = certdata_err("BEGINDATA\nCKA_CLASS CK_BBOOL CK_TRUE\n");
@@ -171,7 +200,11 @@ fn certdata_other_mistakes() {
 
 fn onecrl_err(text: &str) -> (usize, usize, String) {
     match onecrl::read(text.as_bytes()) {
-        Err(FormatError::OneCrl { line, column, problem }) => (line, column, problem),
+        Err(FormatError::OneCrl {
+            line,
+            column,
+            problem,
+        }) => (line, column, problem),
         other => panic!("expected a OneCRL error, got {other:?}"),
     }
 }
@@ -186,12 +219,18 @@ fn onecrl_wrong_shape() {
     let (_, _, problem) = onecrl_err("[1, 2]");
     assert!(problem.contains("invalid type"), "{problem}");
     // Checked when the record ends: the position is just after it.
-    let (line, _, problem) = onecrl_err("{\"data\": [\n{\"id\": \"a\", \"issuerName\": \"AAAA\"}\n]}");
+    let (line, _, problem) =
+        onecrl_err("{\"data\": [\n{\"id\": \"a\", \"issuerName\": \"AAAA\"}\n]}");
     assert!((2..=3).contains(&line), "{line}");
-    assert!(problem.contains("record \"a\" must have either issuerName and serialNumber"), "{problem}");
-    let (_, _, problem) = onecrl_err(r#"{"data": [{"issuerName": "AAAA", "serialNumber": "AQ=="}]}"#);
+    assert!(
+        problem.contains("record \"a\" must have either issuerName and serialNumber"),
+        "{problem}"
+    );
+    let (_, _, problem) =
+        onecrl_err(r#"{"data": [{"issuerName": "AAAA", "serialNumber": "AQ=="}]}"#);
     assert!(problem.contains("missing field `id`"), "{problem}");
-    let (_, _, problem) = onecrl_err(r#"{"data": [{"id": "b", "subject": "AAAA", "pubKeyHash": "AAAA"}]}"#);
+    let (_, _, problem) =
+        onecrl_err(r#"{"data": [{"id": "b", "subject": "AAAA", "pubKeyHash": "AAAA"}]}"#);
     assert!(problem.contains("pubKeyHash is 3 bytes"), "{problem}");
     let (line, column, problem) = onecrl_err("");
     assert_eq!((line, column), (1, 0));
@@ -204,12 +243,22 @@ fn onecrl_bad_base64() {
     let (line, column, problem) = onecrl_err(text);
     assert_eq!(line, 3);
     assert_eq!(column, 26);
-    assert!(problem.contains("\"MBQx$$$\" is not valid base64"), "{problem}");
+    assert!(
+        problem.contains("\"MBQx$$$\" is not valid base64"),
+        "{problem}"
+    );
     let shown = onecrl::read(text.as_bytes()).unwrap_err().to_string();
-    assert!(shown.starts_with("not a readable OneCRL file: line 3, column 26: "), "{shown}");
+    assert!(
+        shown.starts_with("not a readable OneCRL file: line 3, column 26: "),
+        "{shown}"
+    );
 }
 
-fn mutate(mut bytes: Vec<u8>, edits: &[(prop::sample::Index, u8)], cut: Option<prop::sample::Index>) -> Vec<u8> {
+fn mutate(
+    mut bytes: Vec<u8>,
+    edits: &[(prop::sample::Index, u8)],
+    cut: Option<prop::sample::Index>,
+) -> Vec<u8> {
     if bytes.is_empty() {
         return bytes;
     }

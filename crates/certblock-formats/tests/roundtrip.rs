@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use certblock_formats::{certdata, crlset, onecrl, Unexpressed};
+use certblock_formats::{Unexpressed, certdata, crlset, onecrl};
 use certblock_list::{Action, Blocklist, Sha256Hash};
 use proptest::prelude::*;
 
@@ -13,10 +13,20 @@ use proptest::prelude::*;
 fn partition(list: &Blocklist, expressed: &BTreeSet<Sha256Hash>, unexpressed: &[Unexpressed]) {
     let all: BTreeSet<Sha256Hash> = list.entries.iter().map(|e| e.spki_sha256).collect();
     let missing: BTreeSet<Sha256Hash> = unexpressed.iter().map(|u| u.spki_sha256).collect();
-    assert_eq!(missing.len(), unexpressed.len(), "an entry is reported twice");
-    assert!(expressed.is_disjoint(&missing), "an entry is both expressed and unexpressed");
+    assert_eq!(
+        missing.len(),
+        unexpressed.len(),
+        "an entry is reported twice"
+    );
+    assert!(
+        expressed.is_disjoint(&missing),
+        "an entry is both expressed and unexpressed"
+    );
     let union: BTreeSet<Sha256Hash> = expressed.union(&missing).copied().collect();
-    assert_eq!(union, all, "expressed and unexpressed entries are not the whole list");
+    assert_eq!(
+        union, all,
+        "expressed and unexpressed entries are not the whole list"
+    );
 }
 
 proptest! {

@@ -2,7 +2,7 @@
 
 mod common;
 
-use certblock_formats::{certdata, crlset, detect, onecrl, Format};
+use certblock_formats::{Format, certdata, crlset, detect, onecrl};
 use certblock_list::Blocklist;
 
 /// The list without the entry at `index`.
@@ -29,10 +29,20 @@ fn crlset_verify_names_missing_altered_and_extra_keys() {
     let smaller = without(&list, i);
 
     let missing = joined(crlset::verify(&list, &crlset::render(&smaller).bytes));
-    assert!(missing.contains(&format!("SPKI SHA-256 {key} (action block) is missing from BlockedSPKIs")), "{missing}");
+    assert!(
+        missing.contains(&format!(
+            "SPKI SHA-256 {key} (action block) is missing from BlockedSPKIs"
+        )),
+        "{missing}"
+    );
 
     let extra = joined(crlset::verify(&smaller, &crlset::render(&list).bytes));
-    assert!(extra.contains(&format!("SPKI SHA-256 {key} is in BlockedSPKIs, but the list has no such entry (extra)")), "{extra}");
+    assert!(
+        extra.contains(&format!(
+            "SPKI SHA-256 {key} is in BlockedSPKIs, but the list has no such entry (extra)"
+        )),
+        "{extra}"
+    );
 
     let mut changed = list.clone();
     changed.sequence += 1;
@@ -45,53 +55,106 @@ fn crlset_verify_names_missing_altered_and_extra_keys() {
     parsed.header.known_interception_spkis.push(moved);
     let bytes = crlset::encode(&parsed.header, &[]);
     let altered = joined(crlset::verify(&list, &bytes));
-    assert!(altered.contains(&format!("SPKI SHA-256 {moved} is in KnownInterceptionSPKIs, but its action is block (altered)")), "{altered}");
-    assert!(altered.contains(&format!("SPKI SHA-256 {moved} (action block) is missing from BlockedSPKIs")), "{altered}");
-    assert!(altered.contains("KnownInterceptionSPKIs is not sorted"), "{altered}");
+    assert!(
+        altered.contains(&format!(
+            "SPKI SHA-256 {moved} is in KnownInterceptionSPKIs, but its action is block (altered)"
+        )),
+        "{altered}"
+    );
+    assert!(
+        altered.contains(&format!(
+            "SPKI SHA-256 {moved} (action block) is missing from BlockedSPKIs"
+        )),
+        "{altered}"
+    );
+    assert!(
+        altered.contains("KnownInterceptionSPKIs is not sorted"),
+        "{altered}"
+    );
 }
 
 #[test]
 fn certdata_verify_names_missing_altered_and_extra_objects() {
     let list = common::sample_list();
-    let i = index_of(&list, |e| e.evidence[0].certificate.is_some() && e.action.is_blocked());
+    let i = index_of(&list, |e| {
+        e.evidence[0].certificate.is_some() && e.action.is_blocked()
+    });
     let key = list.entries[i].spki_sha256;
     let smaller = without(&list, i);
 
     let missing = joined(certdata::verify(&list, &certdata::render(&smaller).bytes));
-    assert!(missing.contains(&format!("SPKI SHA-256 {key}: the CKO_CERTIFICATE object for certificate SHA-256")), "{missing}");
-    assert!(missing.contains(&format!("SPKI SHA-256 {key}: the distrust (CKO_NSS_TRUST) for serial")), "{missing}");
+    assert!(
+        missing.contains(&format!(
+            "SPKI SHA-256 {key}: the CKO_CERTIFICATE object for certificate SHA-256"
+        )),
+        "{missing}"
+    );
+    assert!(
+        missing.contains(&format!(
+            "SPKI SHA-256 {key}: the distrust (CKO_NSS_TRUST) for serial"
+        )),
+        "{missing}"
+    );
 
     let extra = joined(certdata::verify(&smaller, &certdata::render(&list).bytes));
     assert!(extra.contains("is not in the list (extra)"), "{extra}");
 
     // Trust downgraded from distrust to "must verify": altered.
     let text = String::from_utf8(certdata::render(&list).bytes).unwrap();
-    let tampered = text.replacen("CKA_TRUST_SERVER_AUTH CK_TRUST CKT_NSS_NOT_TRUSTED", "CKA_TRUST_SERVER_AUTH CK_TRUST CKT_NSS_MUST_VERIFY_TRUST", 1);
+    let tampered = text.replacen(
+        "CKA_TRUST_SERVER_AUTH CK_TRUST CKT_NSS_NOT_TRUSTED",
+        "CKA_TRUST_SERVER_AUTH CK_TRUST CKT_NSS_MUST_VERIFY_TRUST",
+        1,
+    );
     let altered = joined(certdata::verify(&list, tampered.as_bytes()));
-    assert!(altered.contains("is altered (trust values, hashes or label differ)"), "{altered}");
+    assert!(
+        altered.contains("is altered (trust values, hashes or label differ)"),
+        "{altered}"
+    );
 
     // The header must name what cannot be expressed.
-    let hidden: String = text.lines().filter(|l| !l.starts_with("# SPKI SHA-256")).map(|l| format!("{l}\n")).collect();
+    let hidden: String = text
+        .lines()
+        .filter(|l| !l.starts_with("# SPKI SHA-256"))
+        .map(|l| format!("{l}\n"))
+        .collect();
     let silent = joined(certdata::verify(&list, hidden.as_bytes()));
-    assert_eq!(silent.matches("cannot be expressed, but the header does not say so").count(), 2, "{silent}");
+    assert_eq!(
+        silent
+            .matches("cannot be expressed, but the header does not say so")
+            .count(),
+        2,
+        "{silent}"
+    );
 
     // An unreadable file is one problem, with its line.
     let broken = text.replacen("END\n", "", 1);
     let problems = certdata::verify(&list, broken.as_bytes()).unwrap_err();
     assert_eq!(problems.len(), 1);
-    assert!(problems[0].starts_with("not a readable certdata.txt: line"), "{problems:?}");
+    assert!(
+        problems[0].starts_with("not a readable certdata.txt: line"),
+        "{problems:?}"
+    );
 }
 
 #[test]
 fn onecrl_verify_names_missing_altered_and_extra_records() {
     let list = common::sample_list();
-    let i = index_of(&list, |e| e.evidence[0].certificate.is_some() && e.action.is_blocked());
+    let i = index_of(&list, |e| {
+        e.evidence[0].certificate.is_some() && e.action.is_blocked()
+    });
     let key = list.entries[i].spki_sha256;
     let smaller = without(&list, i);
 
     let missing = joined(onecrl::verify(&list, &onecrl::render(&smaller).bytes));
-    assert!(missing.contains(&format!("SPKI SHA-256 {key}: the record for subject")), "{missing}");
-    assert!(missing.contains(&format!("SPKI SHA-256 {key}: the record for issuer")), "{missing}");
+    assert!(
+        missing.contains(&format!("SPKI SHA-256 {key}: the record for subject")),
+        "{missing}"
+    );
+    assert!(
+        missing.contains(&format!("SPKI SHA-256 {key}: the record for issuer")),
+        "{missing}"
+    );
 
     let extra = joined(onecrl::verify(&smaller, &onecrl::render(&list).bytes));
     assert!(extra.contains("is not in the list (extra)"), "{extra}");
@@ -99,7 +162,10 @@ fn onecrl_verify_names_missing_altered_and_extra_records() {
     let text = String::from_utf8(onecrl::render(&list).bytes).unwrap();
     let disabled = text.replacen("\"enabled\": true", "\"enabled\": false", 1);
     let altered = joined(onecrl::verify(&list, disabled.as_bytes()));
-    assert!(altered.contains("is altered (id, enabled or details differ)"), "{altered}");
+    assert!(
+        altered.contains("is altered (id, enabled or details differ)"),
+        "{altered}"
+    );
 
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     let data_only = serde_json::json!({ "data": v["data"] }).to_string();
@@ -111,9 +177,15 @@ fn onecrl_verify_names_missing_altered_and_extra_records() {
 fn detect_tells_the_formats_apart() {
     let list = common::sample_list();
     assert_eq!(detect(&crlset::render(&list).bytes), Some(Format::CrlSet));
-    assert_eq!(detect(&certdata::render(&list).bytes), Some(Format::CertData));
+    assert_eq!(
+        detect(&certdata::render(&list).bytes),
+        Some(Format::CertData)
+    );
     assert_eq!(detect(&onecrl::render(&list).bytes), Some(Format::OneCrl));
-    assert_eq!(detect(list.to_json().as_bytes()), Some(Format::CanonicalList));
+    assert_eq!(
+        detect(list.to_json().as_bytes()),
+        Some(Format::CanonicalList)
+    );
     assert_eq!(detect(b""), None);
     assert_eq!(detect(b"{\"something\": 1}"), None);
     assert_eq!(detect(b"plain text\n"), None);
@@ -125,7 +197,11 @@ fn detect_tells_the_formats_apart() {
 #[test]
 fn rendering_is_deterministic_and_timeless() {
     let list = common::sample_list();
-    for bytes in [crlset::render(&list).bytes, certdata::render(&list).bytes, onecrl::render(&list).bytes] {
+    for bytes in [
+        crlset::render(&list).bytes,
+        certdata::render(&list).bytes,
+        onecrl::render(&list).bytes,
+    ] {
         let text = String::from_utf8_lossy(&bytes);
         assert!(text.contains(certblock_list::GENERATED_NOTICE));
         assert!(!text.contains("/work/"), "no absolute paths");
@@ -142,10 +218,21 @@ fn rendering_is_deterministic_and_timeless() {
 #[test]
 fn crlset_full_header_reports_the_keys_left_out() {
     let mut list = common::sample_list();
-    let incident = list.entries.iter().find(|e| e.action == certblock_list::Action::Block).unwrap().incidents[0].clone();
+    let incident = list
+        .entries
+        .iter()
+        .find(|e| e.action == certblock_list::Action::Block)
+        .unwrap()
+        .incidents[0]
+        .clone();
     for i in 0..1500u32 {
         let spki = format!("key {i}").into_bytes();
-        let mut ev = certblock_list::Evidence::new(incident.clone(), format!("{incident}/k{i}.key"), None, certblock_list::EvidenceKind::PublicKey);
+        let mut ev = certblock_list::Evidence::new(
+            incident.clone(),
+            format!("{incident}/k{i}.key"),
+            None,
+            certblock_list::EvidenceKind::PublicKey,
+        );
         ev.public_key = Some(certblock_list::Base64Bytes(spki.clone()));
         list.entries.push(certblock_list::Entry {
             spki_sha256: certblock_list::Sha256Hash::digest(&spki),
@@ -169,6 +256,11 @@ fn crlset_full_header_reports_the_keys_left_out() {
     assert_eq!(carried + rendered.unexpressed.len(), list.entries.len());
     // The keys left out are the largest ones.
     let largest = parsed.header.blocked_spkis.iter().max().unwrap();
-    assert!(rendered.unexpressed.iter().all(|u| u.spki_sha256 > *largest));
+    assert!(
+        rendered
+            .unexpressed
+            .iter()
+            .all(|u| u.spki_sha256 > *largest)
+    );
     assert_eq!(crlset::verify(&list, &rendered.bytes), Ok(()));
 }

@@ -80,7 +80,10 @@ mod tests {
                 "distrust_after": "2019-09-01T00:00:00Z"}"#,
         )
         .unwrap();
-        assert_eq!(i.distrust_after.unwrap().to_string(), "2019-09-01T00:00:00Z");
+        assert_eq!(
+            i.distrust_after.unwrap().to_string(),
+            "2019-09-01T00:00:00Z"
+        );
         let e = parse(
             "{\"title\": \"T\", \"category\": \"test\", \"action\": \"block\", \"summary\": \"S\",\n \"distrust_after\": \"2019-09-01\"}",
         )

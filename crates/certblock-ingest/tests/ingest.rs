@@ -237,7 +237,9 @@ fn conflicting_actions_across_incidents_are_refused_naming_both() {
 }
 
 fn dated_incident_json(distrust_after: Option<&str>) -> String {
-    let date = distrust_after.map(|d| format!(",\n  \"distrust_after\": \"{d}\"")).unwrap_or_default();
+    let date = distrust_after
+        .map(|d| format!(",\n  \"distrust_after\": \"{d}\""))
+        .unwrap_or_default();
     format!(
         "{{\n  \"title\": \"Dated\",\n  \"category\": \"misissuance\",\n  \"action\": \"block\",\n  \"summary\": \"S\"{date}\n}}\n"
     )
@@ -248,10 +250,16 @@ fn distrust_after_is_carried_to_the_entry() {
     let first = make("one.test");
     let second = same_key(&first, "two.test");
     let tree = Tree::new();
-    tree.write("aa/incident.json", dated_incident_json(Some("2019-09-01T00:00:00Z")))
-        .write("aa/one.pem", &first.pem)
-        .write("bb/incident.json", dated_incident_json(Some("2019-09-01T00:00:00Z")))
-        .write("bb/two.pem", &second.pem);
+    tree.write(
+        "aa/incident.json",
+        dated_incident_json(Some("2019-09-01T00:00:00Z")),
+    )
+    .write("aa/one.pem", &first.pem)
+    .write(
+        "bb/incident.json",
+        dated_incident_json(Some("2019-09-01T00:00:00Z")),
+    )
+    .write("bb/two.pem", &second.pem);
     let list = tree.ok().list;
     assert_eq!(list.entries.len(), 1);
     let t = list.entries[0].distrust_after.expect("the date is carried");
@@ -274,7 +282,9 @@ fn conflicting_distrust_after_across_incidents_is_refused_naming_both() {
             .write("bb/two.pem", &second.pem);
         let problems = tree.problems();
         assert_eq!(problems.len(), 1, "{problems:?}");
-        let a_shown = a.map(|d| format!("distrust_after {d}")).unwrap_or("no distrust_after".into());
+        let a_shown = a
+            .map(|d| format!("distrust_after {d}"))
+            .unwrap_or("no distrust_after".into());
         let b_shown = format!("distrust_after {}", b.unwrap());
         assert!(
             mentions(

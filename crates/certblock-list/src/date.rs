@@ -43,7 +43,8 @@ fn digits(s: &str, what: &str) -> Result<u32, String> {
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
         return Err(format!("{what} {s:?} is not a number"));
     }
-    s.parse().map_err(|_| format!("{what} {s:?} is not a number"))
+    s.parse()
+        .map_err(|_| format!("{what} {s:?} is not a number"))
 }
 
 impl Date {
@@ -88,9 +89,16 @@ impl Timestamp {
     /// Checks the ranges and builds an instant.
     pub fn new(date: Date, hour: u8, minute: u8, second: u8) -> Result<Self, String> {
         if hour > 23 || minute > 59 || second > 60 {
-            return Err(format!("time {hour:02}:{minute:02}:{second:02} is out of range"));
+            return Err(format!(
+                "time {hour:02}:{minute:02}:{second:02} is out of range"
+            ));
         }
-        Ok(Timestamp { date, hour, minute, second })
+        Ok(Timestamp {
+            date,
+            hour,
+            minute,
+            second,
+        })
     }
 }
 
@@ -136,7 +144,11 @@ impl FromStr for Timestamp {
 
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}T{:02}:{:02}:{:02}Z", self.date, self.hour, self.minute, self.second)
+        write!(
+            f,
+            "{}T{:02}:{:02}:{:02}Z",
+            self.date, self.hour, self.minute, self.second
+        )
     }
 }
 
@@ -174,10 +186,25 @@ mod tests {
 
     #[test]
     fn impossible_dates_are_refused_with_a_reason() {
-        assert!("2019-02-29".parse::<Date>().unwrap_err().contains("does not exist"));
+        assert!(
+            "2019-02-29"
+                .parse::<Date>()
+                .unwrap_err()
+                .contains("does not exist")
+        );
         assert!("1900-02-29".parse::<Date>().is_err());
-        assert!("2019-13-01".parse::<Date>().unwrap_err().contains("month 13"));
-        assert!("2019-8-21".parse::<Date>().unwrap_err().contains("YYYY-MM-DD"));
+        assert!(
+            "2019-13-01"
+                .parse::<Date>()
+                .unwrap_err()
+                .contains("month 13")
+        );
+        assert!(
+            "2019-8-21"
+                .parse::<Date>()
+                .unwrap_err()
+                .contains("YYYY-MM-DD")
+        );
         assert!("2019-08-2x".parse::<Date>().is_err());
     }
 

@@ -19,7 +19,9 @@ const DOMAIN: &[u8] = b"certblock source tree v1\0";
 
 /// Digests the tree under `root` (see the module documentation).
 pub fn source_tree_digest(root: &Path) -> io::Result<Sha256Hash> {
-    source_tree_digest_with(root, &|paths: &[PathBuf]| paths.iter().map(std::fs::read).collect())
+    source_tree_digest_with(root, &|paths: &[PathBuf]| {
+        paths.iter().map(std::fs::read).collect()
+    })
 }
 
 /// The files [`source_tree_digest_with`] hands its reader at once: at most this many...
@@ -43,10 +45,7 @@ struct Pending {
 /// paths of a batch of files, in digest order, and returns each one's bytes (or error) in the
 /// same order, so that a caller can read them on several threads. The digest is the same
 /// whoever reads the files; the first error in digest order is the one returned.
-pub fn source_tree_digest_with(
-    root: &Path,
-    read_files: &FileReader<'_>,
-) -> io::Result<Sha256Hash> {
+pub fn source_tree_digest_with(root: &Path, read_files: &FileReader<'_>) -> io::Result<Sha256Hash> {
     let mut hasher = sha2::Sha256::new();
     hasher.update(DOMAIN);
     let mut pending: Vec<Pending> = Vec::new();
@@ -73,7 +72,10 @@ pub fn source_tree_digest_with(
         paths.clear();
         Ok(())
     };
-    let walk = walkdir::WalkDir::new(root).follow_links(false).sort_by_file_name().min_depth(1);
+    let walk = walkdir::WalkDir::new(root)
+        .follow_links(false)
+        .sort_by_file_name()
+        .min_depth(1);
     for item in walk {
         let item = match item {
             Ok(item) => item,
@@ -89,12 +91,18 @@ pub fn source_tree_digest_with(
                 return Err(io::Error::other(e));
             }
         };
-        let name: Vec<String> =
-            relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+        let name: Vec<String> = relative
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
         let name = name.join("/");
         let file_type = item.file_type();
         if file_type.is_dir() {
-            pending.push(Pending { kind: b'd', name, body: Some(Vec::new()) });
+            pending.push(Pending {
+                kind: b'd',
+                name,
+                body: Some(Vec::new()),
+            });
         } else if file_type.is_symlink() {
             let target = match std::fs::read_link(item.path()) {
                 Ok(target) => target,
@@ -104,14 +112,22 @@ pub fn source_tree_digest_with(
                 }
             };
             let body = target.to_string_lossy().into_owned().into_bytes();
-            pending.push(Pending { kind: b'l', name, body: Some(body) });
+            pending.push(Pending {
+                kind: b'l',
+                name,
+                body: Some(body),
+            });
         } else {
             let size = item.metadata().map_or(0, |m| m.len());
             if !paths.is_empty() && batch_bytes.saturating_add(size) > BATCH_BYTES {
                 flush(&mut hasher, &mut pending, &mut paths)?;
                 batch_bytes = 0;
             }
-            pending.push(Pending { kind: b'f', name, body: None });
+            pending.push(Pending {
+                kind: b'f',
+                name,
+                body: None,
+            });
             paths.push(item.into_path());
             batch_bytes = batch_bytes.saturating_add(size);
             if paths.len() >= BATCH_FILES {
@@ -163,9 +179,13 @@ mod tests {
 
     #[test]
     fn any_reader_gives_the_same_digest_and_errors_come_in_order() {
-        let files: Vec<(String, String)> =
-            (0..600).map(|i| (format!("d{}/f{i:04}.pem", i % 3), "x".repeat(i))).collect();
-        let refs: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        let files: Vec<(String, String)> = (0..600)
+            .map(|i| (format!("d{}/f{i:04}.pem", i % 3), "x".repeat(i)))
+            .collect();
+        let refs: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
         let t = tree(&refs);
         let reversed = |paths: &[PathBuf]| -> Vec<io::Result<Vec<u8>>> {
             let mut out: Vec<_> = paths.iter().rev().map(std::fs::read).collect();
@@ -206,6 +226,9 @@ mod tests {
         // Moving bytes between the name and the body must not collide.
         let c = tree(&[("ab", "c")]);
         let d = tree(&[("a", "bc")]);
-        assert_ne!(source_tree_digest(&c.0).unwrap(), source_tree_digest(&d.0).unwrap());
+        assert_ne!(
+            source_tree_digest(&c.0).unwrap(),
+            source_tree_digest(&d.0).unwrap()
+        );
     }
 }

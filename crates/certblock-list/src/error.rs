@@ -43,9 +43,20 @@ fn where_(path: &Option<PathBuf>) -> String {
 impl fmt::Display for ListError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ListError::Io { path, source } => write!(f, "{}: cannot read: {source}", path.display()),
-            ListError::Json { path, line, column, message } => {
-                write!(f, "{}:{line}:{column}: not a certblock list: {message}", where_(path))
+            ListError::Io { path, source } => {
+                write!(f, "{}: cannot read: {source}", path.display())
+            }
+            ListError::Json {
+                path,
+                line,
+                column,
+                message,
+            } => {
+                write!(
+                    f,
+                    "{}:{line}:{column}: not a certblock list: {message}",
+                    where_(path)
+                )
             }
             ListError::Invalid { path, problems } => {
                 write!(f, "{}: the list breaks its invariants:", where_(path))?;

@@ -114,9 +114,20 @@ mod tests {
 
     #[test]
     fn rejects_wrong_length_and_non_hex() {
-        assert!("abcd".parse::<Sha256Hash>().unwrap_err().0.contains("64 hex digits"));
+        assert!(
+            "abcd"
+                .parse::<Sha256Hash>()
+                .unwrap_err()
+                .0
+                .contains("64 hex digits")
+        );
         let bad = "g".repeat(64);
-        assert!(bad.parse::<Sha256Hash>().unwrap_err().0.contains("not a hex digit"));
+        assert!(
+            bad.parse::<Sha256Hash>()
+                .unwrap_err()
+                .0
+                .contains("not a hex digit")
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Blocklist, Entry, Incident, ListError, Sha256Hash, GENERATED_NOTICE};
+use crate::{Blocklist, Entry, GENERATED_NOTICE, Incident, ListError, Sha256Hash};
 
 /// The value of the `format` field: the name and version of the JSON form.
 pub const LIST_FORMAT: &str = "certblock-list/1";
@@ -45,8 +45,10 @@ impl Blocklist {
 
     /// Reads and checks the list in `path`.
     pub fn read(path: &Path) -> Result<Blocklist, ListError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ListError::Io { path: path.to_path_buf(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ListError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Self::from_json_at(&text, Some(path.to_path_buf()))
     }
 
@@ -72,7 +74,8 @@ impl Blocklist {
             incidents: file.incidents,
             entries: file.entries,
         };
-        list.validate().map_err(|problems| ListError::Invalid { path, problems })?;
+        list.validate()
+            .map_err(|problems| ListError::Invalid { path, problems })?;
         Ok(list)
     }
 }
@@ -84,7 +87,9 @@ pub fn recorded_source_digest(text: &str) -> Option<Sha256Hash> {
     struct DigestOnly {
         source_digest: Sha256Hash,
     }
-    serde_json::from_str::<DigestOnly>(text).ok().map(|d| d.source_digest)
+    serde_json::from_str::<DigestOnly>(text)
+        .ok()
+        .map(|d| d.source_digest)
 }
 
 #[cfg(test)]
@@ -95,7 +100,12 @@ mod tests {
     fn sample() -> Blocklist {
         let id: IncidentId = "demo".parse().unwrap();
         let spki = b"not really a key";
-        let mut ev = Evidence::new(id.clone(), "demo/k.key".into(), None, EvidenceKind::PublicKey);
+        let mut ev = Evidence::new(
+            id.clone(),
+            "demo/k.key".into(),
+            None,
+            EvidenceKind::PublicKey,
+        );
         ev.public_key = Some(crate::Base64Bytes(spki.to_vec()));
         Blocklist {
             sequence: 3,
@@ -131,7 +141,10 @@ mod tests {
 
     #[test]
     fn unknown_fields_are_refused_with_a_position() {
-        let text = sample().to_json().replacen("\"sequence\"", "\"surprise\": 1,\n  \"sequence\"", 1);
+        let text =
+            sample()
+                .to_json()
+                .replacen("\"sequence\"", "\"surprise\": 1,\n  \"sequence\"", 1);
         match Blocklist::from_json(&text).unwrap_err() {
             ListError::Json { line, message, .. } => {
                 assert_eq!(line, 4);
@@ -155,19 +168,28 @@ mod tests {
     #[test]
     fn distrust_after_round_trips_and_must_match_the_incidents() {
         let plain = sample().to_json();
-        assert!(!plain.contains("distrust_after"), "absent dates are not written");
+        assert!(
+            !plain.contains("distrust_after"),
+            "absent dates are not written"
+        );
         let mut list = sample();
         let t: crate::Timestamp = "2019-09-01T00:00:00Z".parse().unwrap();
         list.incidents[0].distrust_after = Some(t);
         list.entries[0].distrust_after = Some(t);
         let text = list.to_json();
-        assert!(text.contains("\"distrust_after\": \"2019-09-01T00:00:00Z\""), "{text}");
+        assert!(
+            text.contains("\"distrust_after\": \"2019-09-01T00:00:00Z\""),
+            "{text}"
+        );
         assert_eq!(Blocklist::from_json(&text).unwrap(), list);
 
         list.entries[0].distrust_after = None;
         let problems = list.validate().unwrap_err();
         assert_eq!(problems.len(), 1, "{problems:?}");
-        assert!(problems[0].contains("distrust_after none but its incident demo says 2019-09-01T00:00:00Z"));
+        assert!(
+            problems[0]
+                .contains("distrust_after none but its incident demo says 2019-09-01T00:00:00Z")
+        );
 
         let early: crate::Timestamp = "1969-12-31T23:59:59Z".parse().unwrap();
         list.incidents[0].distrust_after = Some(early);

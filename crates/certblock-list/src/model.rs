@@ -22,8 +22,11 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order used for counts and reports.
-    pub const ALL: [Action; 3] =
-        [Action::Block, Action::KnownInterception, Action::BlockedInterception];
+    pub const ALL: [Action; 3] = [
+        Action::Block,
+        Action::KnownInterception,
+        Action::BlockedInterception,
+    ];
 
     /// The spelling used in `incident.json` and `blocklist.json`.
     pub fn as_str(self) -> &'static str {
@@ -41,7 +44,10 @@ impl Action {
 
     /// Whether this key is a known interception key (Chromium's known-interception list).
     pub fn is_known_interception(self) -> bool {
-        matches!(self, Action::KnownInterception | Action::BlockedInterception)
+        matches!(
+            self,
+            Action::KnownInterception | Action::BlockedInterception
+        )
     }
 }
 
@@ -246,7 +252,12 @@ pub struct Evidence {
 
 impl Evidence {
     /// An evidence record with only its place and kind filled in.
-    pub fn new(incident: IncidentId, file: String, position: Option<u32>, kind: EvidenceKind) -> Self {
+    pub fn new(
+        incident: IncidentId,
+        file: String,
+        position: Option<u32>,
+        kind: EvidenceKind,
+    ) -> Self {
         Evidence {
             incident,
             file,
@@ -413,7 +424,11 @@ impl Blocklist {
         for entry in &self.entries {
             problems.extend(self.validate_entry(entry));
         }
-        if problems.is_empty() { Ok(()) } else { Err(problems) }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
     }
 
     /// The invariants of [`Blocklist::validate`] about the list as a whole (incidents sorted,
@@ -464,7 +479,9 @@ impl Blocklist {
             problems.push(format!("entry SPKI SHA-256 {key} has no evidence"));
         }
         if entry.incidents.windows(2).any(|p| p[0] >= p[1]) {
-            problems.push(format!("entry SPKI SHA-256 {key}: incidents not sorted and unique"));
+            problems.push(format!(
+                "entry SPKI SHA-256 {key}: incidents not sorted and unique"
+            ));
         }
         for id in &entry.incidents {
             match self.incident(id) {
@@ -488,8 +505,14 @@ impl Blocklist {
                 }
             }
         }
-        if entry.evidence.windows(2).any(|p| p[0].sort_key() >= p[1].sort_key()) {
-            problems.push(format!("entry SPKI SHA-256 {key}: evidence not sorted and unique"));
+        if entry
+            .evidence
+            .windows(2)
+            .any(|p| p[0].sort_key() >= p[1].sort_key())
+        {
+            problems.push(format!(
+                "entry SPKI SHA-256 {key}: evidence not sorted and unique"
+            ));
         }
         for ev in &entry.evidence {
             if !entry.incidents.contains(&ev.incident) {

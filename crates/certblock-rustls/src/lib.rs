@@ -560,12 +560,19 @@ mod tests {
     /// certificates are never committed); `None`, with a loud warning, when it is absent.
     fn kazakhstan_root(name: &str) -> Option<Vec<u8>> {
         use base64::Engine as _;
-        let path = format!("{}/../../../shared/corpus/kazakhstan/{name}.pem", env!("CARGO_MANIFEST_DIR"));
+        let path = format!(
+            "{}/../../../shared/corpus/kazakhstan/{name}.pem",
+            env!("CARGO_MANIFEST_DIR")
+        );
         let Ok(text) = std::fs::read_to_string(&path) else {
             eprintln!("WARNING: {path} not found; this test is SKIPPED");
             return None;
         };
-        let body = text.split("-----BEGIN CERTIFICATE-----").nth(1)?.split("-----END").next()?;
+        let body = text
+            .split("-----BEGIN CERTIFICATE-----")
+            .nth(1)?
+            .split("-----END")
+            .next()?;
         let b64: String = body.chars().filter(|c| !c.is_whitespace()).collect();
         base64::engine::general_purpose::STANDARD.decode(b64).ok()
     }
@@ -580,7 +587,9 @@ mod tests {
 
     #[test]
     fn trust_anchor_keys_are_rewrapped_to_the_certificate_s_spki() {
-        let Some((qaznet, isca)) = roots() else { return };
+        let Some((qaznet, isca)) = roots() else {
+            return;
+        };
         for der in [qaznet.as_slice(), isca.as_slice()] {
             let mut store = RootCertStore::empty();
             store.add(CertificateDer::from(der.to_vec())).unwrap();
@@ -594,7 +603,9 @@ mod tests {
 
     #[test]
     fn built_in_roots_in_the_store_are_screened() {
-        let Some((qaznet, isca)) = roots() else { return };
+        let Some((qaznet, isca)) = roots() else {
+            return;
+        };
         let mut store = RootCertStore::empty();
         store.add(CertificateDer::from(qaznet.clone())).unwrap();
         store.add(CertificateDer::from(isca)).unwrap();

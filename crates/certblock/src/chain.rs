@@ -4,7 +4,7 @@ use core::fmt;
 
 use sha2::Digest as _;
 
-use crate::der::{check_spki, CertificateInfo, DerError};
+use crate::der::{CertificateInfo, DerError, check_spki};
 use crate::{Listing, Snapshot};
 
 /// The lists a lookup consults: the built-in table, plus at most one loaded snapshot.
@@ -38,7 +38,9 @@ impl Blocklist<'static> {
 impl<'a> Blocklist<'a> {
     /// The built-in table plus `snapshot`.
     pub const fn with_snapshot(snapshot: Snapshot<'a>) -> Self {
-        Blocklist { loaded: Some(snapshot) }
+        Blocklist {
+            loaded: Some(snapshot),
+        }
     }
 
     /// The loaded snapshot, if any.
@@ -93,11 +95,17 @@ impl<'a> Blocklist<'a> {
             let info = CertificateInfo::from_der(der.as_ref())
                 .map_err(|error| ChainError::Certificate { index, error })?;
             let spki_sha256 = sha256(info.spki);
-            let Some(listing) = self.lookup_spki_sha256(&spki_sha256) else { continue };
+            let Some(listing) = self.lookup_spki_sha256(&spki_sha256) else {
+                continue;
+            };
             if !listing.applies_to_leaf_not_before(leaf_not_before) {
                 continue;
             }
-            let hit = Hit { index, spki_sha256, listing };
+            let hit = Hit {
+                index,
+                spki_sha256,
+                listing,
+            };
             if blocked.is_none() && listing.action.is_blocked() {
                 blocked = Some(hit);
             }
@@ -109,9 +117,10 @@ impl<'a> Blocklist<'a> {
             (None, None) => Verdict::Clean,
             (None, Some(hit)) => Verdict::KnownInterception(hit),
             (Some(hit), None) => Verdict::Blocked(hit),
-            (Some(blocked), Some(interception)) => {
-                Verdict::BlockedInterception { blocked, interception }
-            }
+            (Some(blocked), Some(interception)) => Verdict::BlockedInterception {
+                blocked,
+                interception,
+            },
         })
     }
 }
@@ -155,12 +164,18 @@ pub enum Verdict<'a> {
 impl Verdict<'_> {
     /// Whether the chain must be refused.
     pub fn is_blocked(&self) -> bool {
-        matches!(self, Verdict::Blocked(_) | Verdict::BlockedInterception { .. })
+        matches!(
+            self,
+            Verdict::Blocked(_) | Verdict::BlockedInterception { .. }
+        )
     }
 
     /// Whether the chain carries a known interception key.
     pub fn is_known_interception(&self) -> bool {
-        matches!(self, Verdict::KnownInterception(_) | Verdict::BlockedInterception { .. })
+        matches!(
+            self,
+            Verdict::KnownInterception(_) | Verdict::BlockedInterception { .. }
+        )
     }
 }
 

@@ -71,15 +71,25 @@ impl fmt::Display for DerError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             DerError::Truncated { offset } => write!(f, "DER input ends early, at byte {offset}"),
-            DerError::UnexpectedTag { offset, expected, found } => write!(
+            DerError::UnexpectedTag {
+                offset,
+                expected,
+                found,
+            } => write!(
                 f,
                 "DER element at byte {offset} has tag 0x{found:02x}, 0x{expected:02x} is required there"
             ),
             DerError::BadLength { offset } => {
-                write!(f, "DER length at byte {offset} is indefinite, too long or not minimal")
+                write!(
+                    f,
+                    "DER length at byte {offset} is indefinite, too long or not minimal"
+                )
             }
             DerError::TrailingData { offset } => {
-                write!(f, "bytes follow the end of the DER element, from byte {offset}")
+                write!(
+                    f,
+                    "bytes follow the end of the DER element, from byte {offset}"
+                )
             }
             DerError::BadTime { offset } => write!(
                 f,
@@ -129,7 +139,10 @@ impl<'a> Reader<'a> {
     }
 
     fn byte(&mut self) -> Result<u8, DerError> {
-        let b = *self.data.get(self.pos).ok_or(DerError::Truncated { offset: self.at() })?;
+        let b = *self
+            .data
+            .get(self.pos)
+            .ok_or(DerError::Truncated { offset: self.at() })?;
         self.pos += 1;
         Ok(b)
     }
@@ -146,21 +159,29 @@ impl<'a> Reader<'a> {
         } else {
             let count = usize::from(first & 0x7f);
             if count == 0 || count > 4 {
-                return Err(DerError::BadLength { offset: length_offset });
+                return Err(DerError::BadLength {
+                    offset: length_offset,
+                });
             }
             let mut len: usize = 0;
             for i in 0..count {
                 let b = self.byte()?;
                 if i == 0 && b == 0 {
-                    return Err(DerError::BadLength { offset: length_offset });
+                    return Err(DerError::BadLength {
+                        offset: length_offset,
+                    });
                 }
                 len = len
                     .checked_mul(256)
                     .and_then(|l| l.checked_add(usize::from(b)))
-                    .ok_or(DerError::BadLength { offset: length_offset })?;
+                    .ok_or(DerError::BadLength {
+                        offset: length_offset,
+                    })?;
             }
             if len < 0x80 {
-                return Err(DerError::BadLength { offset: length_offset });
+                return Err(DerError::BadLength {
+                    offset: length_offset,
+                });
             }
             len
         };
@@ -168,7 +189,9 @@ impl<'a> Reader<'a> {
         let end = contents_start
             .checked_add(len)
             .filter(|&end| end <= self.data.len())
-            .ok_or(DerError::Truncated { offset: self.base + self.data.len() })?;
+            .ok_or(DerError::Truncated {
+                offset: self.base + self.data.len(),
+            })?;
         self.pos = end;
         Ok(Element {
             tag,
@@ -183,16 +206,22 @@ impl<'a> Reader<'a> {
     fn expect(&mut self, tag: u8) -> Result<Element<'a>, DerError> {
         match self.peek_tag() {
             None => Err(DerError::Truncated { offset: self.at() }),
-            Some(found) if found != tag => {
-                Err(DerError::UnexpectedTag { offset: self.at(), expected: tag, found })
-            }
+            Some(found) if found != tag => Err(DerError::UnexpectedTag {
+                offset: self.at(),
+                expected: tag,
+                found,
+            }),
             Some(_) => self.element(),
         }
     }
 
     /// Fails unless every byte has been read.
     fn finish(&self) -> Result<(), DerError> {
-        if self.is_empty() { Ok(()) } else { Err(DerError::TrailingData { offset: self.at() }) }
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(DerError::TrailingData { offset: self.at() })
+        }
     }
 }
 
@@ -268,19 +297,27 @@ impl<'a> CertificateInfo<'a> {
         tbs.expect(SEQUENCE)?; // subject
         let spki = tbs.expect(SEQUENCE)?;
         check_spki_contents(&spki)?;
-        Ok(CertificateInfo { spki: spki.whole, not_before })
+        Ok(CertificateInfo {
+            spki: spki.whole,
+            not_before,
+        })
     }
 }
 
 /// A UTCTime or GeneralizedTime element, in Unix seconds.
 fn time(element: &Element<'_>) -> Result<i64, DerError> {
-    let bad = DerError::BadTime { offset: element.offset };
+    let bad = DerError::BadTime {
+        offset: element.offset,
+    };
     let text = element.contents;
     let (year, rest) = match (element.tag, text.len()) {
         (UTC_TIME, 13) => {
             let yy = i64::from(two_digits(text, 0).ok_or(bad)?);
             // RFC 5280: YY >= 50 is 19YY, YY < 50 is 20YY.
-            (if yy >= 50 { 1900 + yy } else { 2000 + yy }, text.get(2..).ok_or(bad)?)
+            (
+                if yy >= 50 { 1900 + yy } else { 2000 + yy },
+                text.get(2..).ok_or(bad)?,
+            )
         }
         (GENERALIZED_TIME, 15) => {
             let hi = i64::from(two_digits(text, 0).ok_or(bad)?);
@@ -324,7 +361,11 @@ fn time(element: &Element<'_>) -> Result<i64, DerError> {
 fn two_digits(text: &[u8], at: usize) -> Option<u8> {
     let hi = *text.get(at)?;
     let lo = *text.get(at + 1)?;
-    if hi.is_ascii_digit() && lo.is_ascii_digit() { Some((hi - b'0') * 10 + (lo - b'0')) } else { None }
+    if hi.is_ascii_digit() && lo.is_ascii_digit() {
+        Some((hi - b'0') * 10 + (lo - b'0'))
+    } else {
+        None
+    }
 }
 
 fn days_in_month(year: i64, month: u8) -> u8 {
@@ -353,7 +394,13 @@ mod tests {
     use super::*;
 
     fn t(tag: u8, text: &[u8]) -> Result<i64, DerError> {
-        time(&Element { tag, offset: 7, contents: text, contents_offset: 9, whole: &[] })
+        time(&Element {
+            tag,
+            offset: 7,
+            contents: text,
+            contents_offset: 9,
+            whole: &[],
+        })
     }
 
     #[test]
@@ -388,7 +435,11 @@ mod tests {
         assert_eq!(t(GENERALIZED_TIME, b"20500228061640.5Z"), bad);
         assert_eq!(
             t(0x04, b"200228061640Z"),
-            Err(DerError::UnexpectedTag { offset: 7, expected: UTC_TIME, found: 0x04 })
+            Err(DerError::UnexpectedTag {
+                offset: 7,
+                expected: UTC_TIME,
+                found: 0x04
+            })
         );
     }
 
@@ -396,12 +447,30 @@ mod tests {
     fn lengths_must_be_definite_short_and_minimal() {
         let element = |bytes: &[u8]| Reader::new(bytes, 0).element().map(|e| e.contents.len());
         assert_eq!(element(&[0x30, 0x01, 0xff]), Ok(1));
-        assert_eq!(element(&[0x30, 0x80, 0, 0]), Err(DerError::BadLength { offset: 1 }));
-        assert_eq!(element(&[0x30, 0x81, 0x05]), Err(DerError::BadLength { offset: 1 }));
-        assert_eq!(element(&[0x30, 0x82, 0x00, 0x90]), Err(DerError::BadLength { offset: 1 }));
-        assert_eq!(element(&[0x30, 0x85, 1, 0, 0, 0, 0]), Err(DerError::BadLength { offset: 1 }));
-        assert_eq!(element(&[0x30, 0x82, 0x01]), Err(DerError::Truncated { offset: 3 }));
-        assert_eq!(element(&[0x30, 0x03, 0x00]), Err(DerError::Truncated { offset: 3 }));
+        assert_eq!(
+            element(&[0x30, 0x80, 0, 0]),
+            Err(DerError::BadLength { offset: 1 })
+        );
+        assert_eq!(
+            element(&[0x30, 0x81, 0x05]),
+            Err(DerError::BadLength { offset: 1 })
+        );
+        assert_eq!(
+            element(&[0x30, 0x82, 0x00, 0x90]),
+            Err(DerError::BadLength { offset: 1 })
+        );
+        assert_eq!(
+            element(&[0x30, 0x85, 1, 0, 0, 0, 0]),
+            Err(DerError::BadLength { offset: 1 })
+        );
+        assert_eq!(
+            element(&[0x30, 0x82, 0x01]),
+            Err(DerError::Truncated { offset: 3 })
+        );
+        assert_eq!(
+            element(&[0x30, 0x03, 0x00]),
+            Err(DerError::Truncated { offset: 3 })
+        );
         assert_eq!(element(&[0x30]), Err(DerError::Truncated { offset: 1 }));
         let mut long = [0u8; 3 + 0x90];
         long[..3].copy_from_slice(&[0x30, 0x81, 0x90]);
@@ -411,12 +480,22 @@ mod tests {
     #[test]
     fn spki_shape_is_checked() {
         assert_eq!(check_spki(&[0x30, 0x04, 0x30, 0x00, 0x03, 0x00]), Ok(()));
-        assert_eq!(check_spki(&[0x30, 0x04, 0x30, 0x00, 0x03, 0x00, 0x00]), Err(DerError::TrailingData { offset: 6 }));
+        assert_eq!(
+            check_spki(&[0x30, 0x04, 0x30, 0x00, 0x03, 0x00, 0x00]),
+            Err(DerError::TrailingData { offset: 6 })
+        );
         assert_eq!(
             check_spki(&[0x30, 0x04, 0x30, 0x00, 0x04, 0x00]),
-            Err(DerError::UnexpectedTag { offset: 4, expected: BIT_STRING, found: 0x04 })
+            Err(DerError::UnexpectedTag {
+                offset: 4,
+                expected: BIT_STRING,
+                found: 0x04
+            })
         );
-        assert_eq!(check_spki(&[0x30, 0x02, 0x30, 0x00]), Err(DerError::Truncated { offset: 4 }));
+        assert_eq!(
+            check_spki(&[0x30, 0x02, 0x30, 0x00]),
+            Err(DerError::Truncated { offset: 4 })
+        );
         assert_eq!(check_spki(&[]), Err(DerError::Truncated { offset: 0 }));
     }
 }

@@ -172,8 +172,8 @@ pub use chain::{Blocklist, ChainError, Hit, Verdict};
 pub use der::{CertificateInfo, DerError};
 #[cfg(feature = "sha2")]
 pub use snapshot::{
-    Snapshot, SnapshotError, SNAPSHOT_HEADER_LEN, SNAPSHOT_MAGIC, SNAPSHOT_MAX_LEN,
-    SNAPSHOT_VERSION,
+    SNAPSHOT_HEADER_LEN, SNAPSHOT_MAGIC, SNAPSHOT_MAX_LEN, SNAPSHOT_VERSION, Snapshot,
+    SnapshotError,
 };
 pub use table::{Action, BlockedSpki, SPKI_BLOCKLIST, SPKI_BLOCKLIST_LEN, SPKI_BLOCKLIST_SEQUENCE};
 
@@ -215,7 +215,10 @@ impl Action {
 
     /// Whether the key is a known interception key.
     pub fn is_known_interception(self) -> bool {
-        matches!(self, Action::KnownInterception | Action::BlockedInterception)
+        matches!(
+            self,
+            Action::KnownInterception | Action::BlockedInterception
+        )
     }
 }
 

@@ -144,7 +144,10 @@ impl fmt::Display for SnapshotError {
                 "snapshot format version {found}; this version of certblock reads version {SNAPSHOT_VERSION}"
             ),
             SnapshotError::TooLarge { len, max } => {
-                write!(f, "snapshot of {len} bytes is over the limit of {max} bytes")
+                write!(
+                    f,
+                    "snapshot of {len} bytes is over the limit of {max} bytes"
+                )
             }
             SnapshotError::TrailingBytes { declared, actual } => write!(
                 f,
@@ -170,12 +173,21 @@ struct Cursor<'a> {
 
 impl<'a> Cursor<'a> {
     fn malformed(&self, reason: &'static str) -> SnapshotError {
-        SnapshotError::Malformed { offset: self.pos, reason }
+        SnapshotError::Malformed {
+            offset: self.pos,
+            reason,
+        }
     }
 
     fn take(&mut self, len: usize, reason: &'static str) -> Result<&'a [u8], SnapshotError> {
-        let end = self.pos.checked_add(len).ok_or_else(|| self.malformed(reason))?;
-        let bytes = self.file.get(self.pos..end).ok_or_else(|| self.malformed(reason))?;
+        let end = self
+            .pos
+            .checked_add(len)
+            .ok_or_else(|| self.malformed(reason))?;
+        let bytes = self
+            .file
+            .get(self.pos..end)
+            .ok_or_else(|| self.malformed(reason))?;
         self.pos = end;
         Ok(bytes)
     }
@@ -187,18 +199,23 @@ impl<'a> Cursor<'a> {
 
     fn u64(&mut self, what: &'static str) -> Result<u64, SnapshotError> {
         let b = self.take(8, what)?;
-        Ok(u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
+        Ok(u64::from_le_bytes([
+            b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
+        ]))
     }
 
     /// A bincode `Vec<T>` of `item`-byte elements: its u64 length, then the elements' bytes.
     fn vec(&mut self, item: usize, what: &'static str) -> Result<(usize, &'a [u8]), SnapshotError> {
         let at = self.pos;
         let count = self.u64(what)?;
-        let count = usize::try_from(count)
-            .map_err(|_| SnapshotError::Malformed { offset: at, reason: what })?;
-        let len = count
-            .checked_mul(item)
-            .ok_or(SnapshotError::Malformed { offset: at, reason: what })?;
+        let count = usize::try_from(count).map_err(|_| SnapshotError::Malformed {
+            offset: at,
+            reason: what,
+        })?;
+        let len = count.checked_mul(item).ok_or(SnapshotError::Malformed {
+            offset: at,
+            reason: what,
+        })?;
         Ok((count, self.take(len, what)?))
     }
 
@@ -223,7 +240,9 @@ fn le_u32(bytes: &[u8], at: usize) -> Option<u32> {
 
 fn le_u64(bytes: &[u8], at: usize) -> Option<u64> {
     let b = bytes.get(at..at.checked_add(8)?)?;
-    Some(u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
+    Some(u64::from_le_bytes([
+        b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
+    ]))
 }
 
 /// The bucket of a key: its first `bits` bits.
@@ -287,10 +306,12 @@ impl<'a> Snapshot<'a> {
     /// );
     /// ```
     pub fn from_bytes_with_limit(bytes: &'a [u8], max_len: usize) -> Result<Self, SnapshotError> {
-        let header = bytes.get(..SNAPSHOT_HEADER_LEN).ok_or(SnapshotError::Truncated {
-            needed: SNAPSHOT_HEADER_LEN as u64,
-            available: bytes.len(),
-        })?;
+        let header = bytes
+            .get(..SNAPSHOT_HEADER_LEN)
+            .ok_or(SnapshotError::Truncated {
+                needed: SNAPSHOT_HEADER_LEN as u64,
+                available: bytes.len(),
+            })?;
         if header.get(..8) != Some(&SNAPSHOT_MAGIC[..]) {
             return Err(SnapshotError::BadMagic);
         }
@@ -304,13 +325,22 @@ impl<'a> Snapshot<'a> {
         let declared = payload_len.saturating_add(SNAPSHOT_HEADER_LEN as u64);
         let largest = declared.max(bytes.len() as u64);
         if largest > max_len as u64 {
-            return Err(SnapshotError::TooLarge { len: largest, max: max_len });
+            return Err(SnapshotError::TooLarge {
+                len: largest,
+                max: max_len,
+            });
         }
         if (bytes.len() as u64) < declared {
-            return Err(SnapshotError::Truncated { needed: declared, available: bytes.len() });
+            return Err(SnapshotError::Truncated {
+                needed: declared,
+                available: bytes.len(),
+            });
         }
         if (bytes.len() as u64) > declared {
-            return Err(SnapshotError::TrailingBytes { declared, actual: bytes.len() });
+            return Err(SnapshotError::TrailingBytes {
+                declared,
+                actual: bytes.len(),
+            });
         }
         let payload = bytes.get(SNAPSHOT_HEADER_LEN..).unwrap_or(&[]);
         let digest: [u8; 32] = sha2::Sha256::digest(payload).into();
@@ -321,8 +351,15 @@ impl<'a> Snapshot<'a> {
     }
 
     /// Checks the payload's structure (the digest already matched).
-    fn parse_payload(file: &'a [u8], sequence: u64, entry_count: u32) -> Result<Self, SnapshotError> {
-        let mut c = Cursor { file, pos: SNAPSHOT_HEADER_LEN };
+    fn parse_payload(
+        file: &'a [u8],
+        sequence: u64,
+        entry_count: u32,
+    ) -> Result<Self, SnapshotError> {
+        let mut c = Cursor {
+            file,
+            pos: SNAPSHOT_HEADER_LEN,
+        };
         let at = c.pos;
         if c.u64("payload ends before its sequence")? != sequence {
             return Err(SnapshotError::Malformed {
@@ -333,7 +370,10 @@ impl<'a> Snapshot<'a> {
         let at = c.pos;
         let prefix_bits = c.u32("payload ends before its prefix bits")?;
         if prefix_bits > SNAPSHOT_MAX_PREFIX_BITS {
-            return Err(SnapshotError::Malformed { offset: at, reason: "more than 24 prefix bits" });
+            return Err(SnapshotError::Malformed {
+                offset: at,
+                reason: "more than 24 prefix bits",
+            });
         }
         c.pad()?;
         let at = c.pos;
@@ -346,7 +386,10 @@ impl<'a> Snapshot<'a> {
         }
         let keys_at = c.pos - keys.len();
         for i in 1..len {
-            let (a, b) = (keys.get((i - 1) * KEY_LEN..i * KEY_LEN), keys.get(i * KEY_LEN..(i + 1) * KEY_LEN));
+            let (a, b) = (
+                keys.get((i - 1) * KEY_LEN..i * KEY_LEN),
+                keys.get(i * KEY_LEN..(i + 1) * KEY_LEN),
+            );
             if a >= b {
                 return Err(SnapshotError::Malformed {
                     offset: keys_at + i * KEY_LEN,
@@ -413,7 +456,8 @@ impl<'a> Snapshot<'a> {
         }
         let records_at = c.pos - records.len();
         for i in 0..len {
-            let in_range = matches!(le_u32(values, i * VALUE_LEN), Some(v) if (v as usize) < record_count);
+            let in_range =
+                matches!(le_u32(values, i * VALUE_LEN), Some(v) if (v as usize) < record_count);
             if !in_range {
                 return Err(SnapshotError::Malformed {
                     offset: values_at + i * VALUE_LEN,
@@ -430,7 +474,16 @@ impl<'a> Snapshot<'a> {
         if c.pos != file.len() {
             return Err(c.malformed("bytes follow the strings"));
         }
-        let snapshot = Snapshot { sequence, len, prefix_bits, keys, index, values, records, strings };
+        let snapshot = Snapshot {
+            sequence,
+            len,
+            prefix_bits,
+            keys,
+            index,
+            values,
+            records,
+            strings,
+        };
         for i in 0..record_count {
             if snapshot.record(i).is_none() {
                 return Err(SnapshotError::Malformed {
@@ -446,7 +499,11 @@ impl<'a> Snapshot<'a> {
     fn listing(&self, i: usize) -> Option<Listing<'a>> {
         let r = le_u32(self.values, i.checked_mul(VALUE_LEN)?)? as usize;
         let start = r.checked_mul(RECORD_LEN)?;
-        let r: &[u8; RECORD_LEN] = self.records.get(start..start.checked_add(RECORD_LEN)?)?.try_into().ok()?;
+        let r: &[u8; RECORD_LEN] = self
+            .records
+            .get(start..start.checked_add(RECORD_LEN)?)?
+            .try_into()
+            .ok()?;
         Self::decode(r, self.strings)
     }
 
@@ -455,7 +512,11 @@ impl<'a> Snapshot<'a> {
     /// flag and reserved bytes.
     fn record(&self, i: usize) -> Option<Listing<'a>> {
         let start = i.checked_mul(RECORD_LEN)?;
-        let r: &[u8; RECORD_LEN] = self.records.get(start..start.checked_add(RECORD_LEN)?)?.try_into().ok()?;
+        let r: &[u8; RECORD_LEN] = self
+            .records
+            .get(start..start.checked_add(RECORD_LEN)?)?
+            .try_into()
+            .ok()?;
         let when = u64::from_le_bytes([r[24], r[25], r[26], r[27], r[28], r[29], r[30], r[31]]);
         let flag_ok = matches!((r[1], when), (0, 0) | (1, _));
         let reserved_ok = r[2] == 0 && r[3] == 0 && r[20..24] == [0; 4];
@@ -493,7 +554,10 @@ impl<'a> Snapshot<'a> {
     /// Key `i`, in ascending order.
     fn key(&self, i: usize) -> Option<&'a [u8; 32]> {
         let start = i.checked_mul(KEY_LEN)?;
-        self.keys.get(start..start.checked_add(KEY_LEN)?)?.try_into().ok()
+        self.keys
+            .get(start..start.checked_add(KEY_LEN)?)?
+            .try_into()
+            .ok()
     }
 
     /// The entry for a key, given the SHA-256 of its DER SubjectPublicKeyInfo; `None` if the

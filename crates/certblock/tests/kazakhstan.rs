@@ -27,9 +27,17 @@ fn pem_certificate(text: &str) -> Vec<u8> {
     let text = text.replace("\r\n", "\n");
     let begin = "-----BEGIN CERTIFICATE-----";
     let start = text.find(begin).expect("a CERTIFICATE block") + begin.len();
-    let end = text[start..].find("-----END CERTIFICATE-----").expect("an END line") + start;
-    let body: String = text[start..end].chars().filter(|c| !c.is_whitespace()).collect();
-    base64::engine::general_purpose::STANDARD.decode(body).expect("base64")
+    let end = text[start..]
+        .find("-----END CERTIFICATE-----")
+        .expect("an END line")
+        + start;
+    let body: String = text[start..end]
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .expect("base64")
 }
 
 /// Chromium's lists for an evidence file name, from the facts table.
@@ -52,7 +60,8 @@ fn every_kazakhstan_certificate_is_found_by_its_der_with_chromiums_action() {
     let Some(corpus) = corpus() else { return };
     let facts = std::fs::read_to_string(corpus.join("chromium/blocklist-facts.tsv")).unwrap();
     let snapshot_bytes =
-        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../generated/blocklist.bin")).unwrap();
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../generated/blocklist.bin"))
+            .unwrap();
     let snapshot = Snapshot::from_bytes(&snapshot_bytes).unwrap();
     let mut files: Vec<PathBuf> = std::fs::read_dir(corpus.join("kazakhstan"))
         .unwrap()
@@ -74,16 +83,28 @@ fn every_kazakhstan_certificate_is_found_by_its_der_with_chromiums_action() {
             .unwrap_or_else(|| panic!("{name} is not found in the built-in table"));
         assert_eq!(found.action, want, "{name}");
         assert_eq!(found.origin, Origin::BuiltIn);
-        assert!(found.incident.starts_with("kazakhstan-"), "{name}: {}", found.incident);
+        assert!(
+            found.incident.starts_with("kazakhstan-"),
+            "{name}: {}",
+            found.incident
+        );
 
         // The same from the committed snapshot alone.
         let spki = certblock::CertificateInfo::from_der(&der).unwrap().spki;
         let key: [u8; 32] = certblock_list::Sha256Hash::digest(spki).0;
-        let loaded = snapshot.lookup(&key).unwrap_or_else(|| panic!("{name} not in the snapshot"));
-        assert_eq!((loaded.action, loaded.incident), (found.action, found.incident), "{name}");
+        let loaded = snapshot
+            .lookup(&key)
+            .unwrap_or_else(|| panic!("{name} not in the snapshot"));
+        assert_eq!(
+            (loaded.action, loaded.incident),
+            (found.action, found.incident),
+            "{name}"
+        );
 
         // As the root of a chain: the verdict Chromium gives it.
-        let verdict = Blocklist::with_snapshot(snapshot).check_chain(&[&der[..]]).unwrap();
+        let verdict = Blocklist::with_snapshot(snapshot)
+            .check_chain(&[&der[..]])
+            .unwrap();
         let expected_kind = match want {
             Action::Block => matches!(verdict, Verdict::Blocked(_)),
             Action::KnownInterception => matches!(verdict, Verdict::KnownInterception(_)),

@@ -4,20 +4,31 @@
 
 mod common;
 
-use certblock::{Snapshot, SnapshotError, SNAPSHOT_MAX_LEN};
+use certblock::{SNAPSHOT_MAX_LEN, Snapshot, SnapshotError};
 use certblock_list::Action;
 use common::*;
 
 /// A snapshot of `n` keys over three incidents (one dated).
 fn sample(n: usize) -> Vec<u8> {
-    let keys: Vec<[u8; 32]> =
-        (0..n).map(|i| certblock_list::Sha256Hash::digest(format!("k{i}").as_bytes()).0).collect();
+    let keys: Vec<[u8; 32]> = (0..n)
+        .map(|i| certblock_list::Sha256Hash::digest(format!("k{i}").as_bytes()).0)
+        .collect();
     let listed: Vec<Listed<'_>> = keys
         .iter()
         .enumerate()
         .map(|(i, key)| match i % 3 {
-            0 => Listed { key: *key, action: Action::Block, incident: "one", distrust_after: None },
-            1 => Listed { key: *key, action: Action::KnownInterception, incident: "two", distrust_after: None },
+            0 => Listed {
+                key: *key,
+                action: Action::Block,
+                incident: "one",
+                distrust_after: None,
+            },
+            1 => Listed {
+                key: *key,
+                action: Action::KnownInterception,
+                incident: "two",
+                distrust_after: None,
+            },
             _ => Listed {
                 key: *key,
                 action: Action::BlockedInterception,
@@ -51,9 +62,15 @@ fn truncated_inputs_are_refused_as_truncated() {
     for len in 0..bytes.len() {
         let err = Snapshot::from_bytes(&bytes[..len]).unwrap_err();
         let want = if len < 64 {
-            SnapshotError::Truncated { needed: 64, available: len }
+            SnapshotError::Truncated {
+                needed: 64,
+                available: len,
+            }
         } else {
-            SnapshotError::Truncated { needed: bytes.len() as u64, available: len }
+            SnapshotError::Truncated {
+                needed: bytes.len() as u64,
+                available: len,
+            }
         };
         assert_eq!(err, want, "truncated to {len}");
     }
@@ -89,11 +106,20 @@ fn a_wrong_version_is_refused_naming_it() {
     assert_eq!(certblock::SNAPSHOT_VERSION, 2);
     // Version 1 (one record per key) is refused, as is any later version.
     bytes[8..12].copy_from_slice(&1u32.to_le_bytes());
-    assert_eq!(Snapshot::from_bytes(&bytes).unwrap_err(), SnapshotError::UnsupportedVersion { found: 1 });
+    assert_eq!(
+        Snapshot::from_bytes(&bytes).unwrap_err(),
+        SnapshotError::UnsupportedVersion { found: 1 }
+    );
     bytes[8..12].copy_from_slice(&3u32.to_le_bytes());
-    assert_eq!(Snapshot::from_bytes(&bytes).unwrap_err(), SnapshotError::UnsupportedVersion { found: 3 });
+    assert_eq!(
+        Snapshot::from_bytes(&bytes).unwrap_err(),
+        SnapshotError::UnsupportedVersion { found: 3 }
+    );
     bytes[8..12].copy_from_slice(&0u32.to_le_bytes());
-    assert_eq!(Snapshot::from_bytes(&bytes).unwrap_err(), SnapshotError::UnsupportedVersion { found: 0 });
+    assert_eq!(
+        Snapshot::from_bytes(&bytes).unwrap_err(),
+        SnapshotError::UnsupportedVersion { found: 0 }
+    );
 }
 
 #[test]
@@ -104,7 +130,10 @@ fn oversized_inputs_are_refused() {
     longer.extend_from_slice(&[0; 10]);
     assert_eq!(
         Snapshot::from_bytes(&longer).unwrap_err(),
-        SnapshotError::TrailingBytes { declared: bytes.len() as u64, actual: bytes.len() + 10 }
+        SnapshotError::TrailingBytes {
+            declared: bytes.len() as u64,
+            actual: bytes.len() + 10
+        }
     );
     // A declared size over the limit (and one that would overflow).
     for declared in [SNAPSHOT_MAX_LEN as u64, u64::MAX] {
@@ -121,9 +150,16 @@ fn oversized_inputs_are_refused() {
     big[..bytes.len()].copy_from_slice(&bytes);
     assert_eq!(
         Snapshot::from_bytes(&big).unwrap_err(),
-        SnapshotError::TooLarge { len: SNAPSHOT_MAX_LEN as u64 + 1, max: SNAPSHOT_MAX_LEN }
+        SnapshotError::TooLarge {
+            len: SNAPSHOT_MAX_LEN as u64 + 1,
+            max: SNAPSHOT_MAX_LEN
+        }
     );
-    assert_eq!(SNAPSHOT_MAX_LEN, 256 << 20, "room for about 6.5M entries, 1M needs 38 MiB");
+    assert_eq!(
+        SNAPSHOT_MAX_LEN,
+        256 << 20,
+        "room for about 6.5M entries, 1M needs 38 MiB"
+    );
 }
 
 #[test]
@@ -132,7 +168,10 @@ fn a_caller_chosen_limit_is_applied_exactly() {
     assert!(Snapshot::from_bytes_with_limit(&bytes, bytes.len()).is_ok());
     assert_eq!(
         Snapshot::from_bytes_with_limit(&bytes, bytes.len() - 1).unwrap_err(),
-        SnapshotError::TooLarge { len: bytes.len() as u64, max: bytes.len() - 1 }
+        SnapshotError::TooLarge {
+            len: bytes.len() as u64,
+            max: bytes.len() - 1
+        }
     );
     // A declared size over a small limit is refused before the input's length is looked at.
     let mut forged = bytes.clone();
@@ -180,7 +219,10 @@ fn a_resealed_inconsistent_payload_is_malformed() {
         reseal(&mut bad);
         assert_eq!(
             Snapshot::from_bytes(&bad).unwrap_err(),
-            SnapshotError::Malformed { offset: values + 4 * 7, reason: "value is not below the record count" }
+            SnapshotError::Malformed {
+                offset: values + 4 * 7,
+                reason: "value is not below the record count"
+            }
         );
     }
     // Another valid value word makes another (valid) snapshot: key 7 takes record 0's listing.
@@ -194,7 +236,10 @@ fn a_resealed_inconsistent_payload_is_malformed() {
     let mut more = bytes.clone();
     more[records - 8..records].copy_from_slice(&(n as u64 + 1).to_le_bytes());
     reseal(&mut more);
-    assert!(matches!(Snapshot::from_bytes(&more).unwrap_err(), SnapshotError::Malformed { .. }));
+    assert!(matches!(
+        Snapshot::from_bytes(&more).unwrap_err(),
+        SnapshotError::Malformed { .. }
+    ));
     // Two keys swapped: not ascending.
     let mut swapped = bytes.clone();
     let (a, b) = (128..160, 160..192);
@@ -202,7 +247,10 @@ fn a_resealed_inconsistent_payload_is_malformed() {
     swapped.copy_within(b.clone(), a.start);
     swapped[b].copy_from_slice(&first);
     reseal(&mut swapped);
-    assert!(matches!(Snapshot::from_bytes(&swapped).unwrap_err(), SnapshotError::Malformed { .. }));
+    assert!(matches!(
+        Snapshot::from_bytes(&swapped).unwrap_err(),
+        SnapshotError::Malformed { .. }
+    ));
 }
 
 /// A small deterministic generator (xorshift64*), so failures reproduce.

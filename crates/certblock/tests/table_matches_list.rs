@@ -1,11 +1,14 @@
 //! The built-in table and the committed snapshot answer exactly for the keys of
 //! `generated/blocklist.json`.
 
-use certblock::{lookup_spki_sha256, Action, SPKI_BLOCKLIST_LEN, SPKI_BLOCKLIST_SEQUENCE};
+use certblock::{Action, SPKI_BLOCKLIST_LEN, SPKI_BLOCKLIST_SEQUENCE, lookup_spki_sha256};
 use certblock_list::Blocklist;
 
 fn committed_list() -> Blocklist {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../generated/blocklist.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../generated/blocklist.json"
+    );
     Blocklist::read(std::path::Path::new(path)).expect("generated/blocklist.json reads")
 }
 
@@ -18,7 +21,9 @@ fn action(action: certblock_list::Action) -> Action {
 }
 
 fn distrust_after(entry: &certblock_list::Entry) -> Option<u64> {
-    entry.distrust_after.map(|t| u64::try_from(t.to_unix_seconds()).unwrap())
+    entry
+        .distrust_after
+        .map(|t| u64::try_from(t.to_unix_seconds()).unwrap())
 }
 
 #[test]
@@ -29,15 +34,23 @@ fn every_key_is_found_with_its_action_and_no_flipped_key_is() {
     assert_eq!(SPKI_BLOCKLIST_SEQUENCE, list.sequence);
     for entry in &list.entries {
         let key = entry.spki_sha256.0;
-        let found = lookup_spki_sha256(&key).unwrap_or_else(|| panic!("{} missing", entry.spki_sha256));
+        let found =
+            lookup_spki_sha256(&key).unwrap_or_else(|| panic!("{} missing", entry.spki_sha256));
         assert_eq!(found.action, action(entry.action), "{}", entry.spki_sha256);
         assert_eq!(found.incident, entry.primary_incident().as_str());
-        assert_eq!(found.title, list.incident(entry.primary_incident()).unwrap().title);
+        assert_eq!(
+            found.title,
+            list.incident(entry.primary_incident()).unwrap().title
+        );
         assert_eq!(found.distrust_after, distrust_after(entry));
         for bit in 0..256 {
             let mut flipped = key;
             flipped[bit / 8] ^= 1 << (bit % 8);
-            assert!(lookup_spki_sha256(&flipped).is_none(), "{} with bit {bit} flipped", entry.spki_sha256);
+            assert!(
+                lookup_spki_sha256(&flipped).is_none(),
+                "{} with bit {bit} flipped",
+                entry.spki_sha256
+            );
         }
     }
 }
@@ -59,18 +72,30 @@ fn every_key_is_found_in_the_committed_snapshot_and_no_flipped_key_is() {
     let merged = Lists::with_snapshot(snapshot);
     for entry in &list.entries {
         let key = entry.spki_sha256.0;
-        let found = snapshot.lookup(&key).unwrap_or_else(|| panic!("{} missing", entry.spki_sha256));
+        let found = snapshot
+            .lookup(&key)
+            .unwrap_or_else(|| panic!("{} missing", entry.spki_sha256));
         assert_eq!(found.action, action(entry.action), "{}", entry.spki_sha256);
         assert_eq!(found.incident, entry.primary_incident().as_str());
-        assert_eq!(found.title, list.incident(entry.primary_incident()).unwrap().title);
+        assert_eq!(
+            found.title,
+            list.incident(entry.primary_incident()).unwrap().title
+        );
         assert_eq!(found.distrust_after, distrust_after(entry));
         assert_eq!(found.origin, Origin::Loaded);
         // Merged with the built-in table, the built-in entry answers.
-        assert_eq!(merged.lookup_spki_sha256(&key).unwrap().origin, Origin::BuiltIn);
+        assert_eq!(
+            merged.lookup_spki_sha256(&key).unwrap().origin,
+            Origin::BuiltIn
+        );
         for bit in 0..256 {
             let mut flipped = key;
             flipped[bit / 8] ^= 1 << (bit % 8);
-            assert!(snapshot.lookup(&flipped).is_none(), "{} with bit {bit} flipped", entry.spki_sha256);
+            assert!(
+                snapshot.lookup(&flipped).is_none(),
+                "{} with bit {bit} flipped",
+                entry.spki_sha256
+            );
             assert!(merged.lookup_spki_sha256(&flipped).is_none());
         }
     }

@@ -4,13 +4,16 @@
 use certblock_list::Blocklist;
 
 fn list() -> Blocklist {
-    Blocklist::from_json(&std::fs::read_to_string(concat!(env!("OUT_DIR"), "/list.json")).unwrap()).unwrap()
+    Blocklist::from_json(&std::fs::read_to_string(concat!(env!("OUT_DIR"), "/list.json")).unwrap())
+        .unwrap()
 }
 
 /// One test body for both forms: they are different types with the same methods.
 macro_rules! check_form {
     ($form:ident, $list:expr) => {{
-        use sorted_table::$form::{Action, BlockedSpki, SPKI_BLOCKLIST, SPKI_BLOCKLIST_LEN, SPKI_BLOCKLIST_SEQUENCE};
+        use sorted_table::$form::{
+            Action, BlockedSpki, SPKI_BLOCKLIST, SPKI_BLOCKLIST_LEN, SPKI_BLOCKLIST_SEQUENCE,
+        };
         let list: &Blocklist = $list;
         assert_eq!(SPKI_BLOCKLIST.len(), list.entries.len());
         assert_eq!(SPKI_BLOCKLIST_LEN, list.entries.len());
@@ -31,17 +34,34 @@ macro_rules! check_form {
             assert_eq!(action, entry.action);
             assert_eq!(found.incident, incident.id.as_str());
             assert_eq!(found.title, incident.title);
-            assert_eq!(found.distrust_after, entry.distrust_after.map(|t| t.to_unix_seconds() as u64));
+            assert_eq!(
+                found.distrust_after,
+                entry.distrust_after.map(|t| t.to_unix_seconds() as u64)
+            );
             assert!(SPKI_BLOCKLIST.contains_key(&key));
             assert_eq!(SPKI_BLOCKLIST.get_entry(&key).map(|(k, _)| *k), Some(key));
             for bit in 0..256 {
                 let mut flipped = key;
                 flipped[bit / 8] ^= 1 << (bit % 8);
-                if list.entries.binary_search_by(|e| e.spki_sha256.0.cmp(&flipped)).is_err() {
-                    assert!(SPKI_BLOCKLIST.get(&flipped).is_none(), "{} bit {bit}", entry.spki_sha256);
+                if list
+                    .entries
+                    .binary_search_by(|e| e.spki_sha256.0.cmp(&flipped))
+                    .is_err()
+                {
+                    assert!(
+                        SPKI_BLOCKLIST.get(&flipped).is_none(),
+                        "{} bit {bit}",
+                        entry.spki_sha256
+                    );
                 }
             }
-            answers.push((key, found.incident, found.title, found.distrust_after, format!("{:?}", found.action)));
+            answers.push((
+                key,
+                found.incident,
+                found.title,
+                found.distrust_after,
+                format!("{:?}", found.action),
+            ));
         }
         for (key, value) in SPKI_BLOCKLIST.entries() {
             assert_eq!(SPKI_BLOCKLIST.get(key), Some(value));
@@ -58,7 +78,10 @@ fn the_sorted_form_finds_every_key_and_nothing_else_like_the_phf_form() {
     let phf = check_form!(phf_form, &list);
     assert_eq!(sorted, phf);
     // The sorted form lists in ascending key order.
-    let keys: Vec<[u8; 32]> = sorted_table::sorted::SPKI_BLOCKLIST.keys().copied().collect();
+    let keys: Vec<[u8; 32]> = sorted_table::sorted::SPKI_BLOCKLIST
+        .keys()
+        .copied()
+        .collect();
     assert!(keys.windows(2).all(|w| w[0] < w[1]));
     assert_eq!(keys.len(), list.entries.len());
     // Keys the table does not hold, around the shaped ones.
@@ -79,9 +102,18 @@ fn the_generated_files_read_back_and_the_sorted_form_is_the_one_above_the_thresh
     assert_eq!(read.len(), list.entries.len());
     assert!(std::fs::metadata(format!("{out}/phf/spki_blocklist.bin")).is_err());
     // The whole compile, with the threshold lowered, reads both files back clean.
-    let files = certblock_compile::compile_with(&list, &certblock_compile::CompileOptions { rust_table_phf_max: 100 }).unwrap();
+    let files = certblock_compile::compile_with(
+        &list,
+        &certblock_compile::CompileOptions {
+            rust_table_phf_max: 100,
+        },
+    )
+    .unwrap();
     let names: Vec<&str> = files.iter().map(|f| f.name).collect();
     assert!(names.contains(&certblock_compile::RUST_TABLE_BIN_FILE));
     let manifest = String::from_utf8(files.last().unwrap().bytes.clone()).unwrap();
-    assert!(manifest.contains("spki_blocklist.bin"), "the manifest lists the binary");
+    assert!(
+        manifest.contains("spki_blocklist.bin"),
+        "the manifest lists the binary"
+    );
 }

@@ -12,16 +12,22 @@
 use std::path::PathBuf;
 
 use certblock_bench::keys::random_keys;
-use certblock_compile::{rust_table_files, CompileOptions};
+use certblock_compile::{CompileOptions, rust_table_files};
 use certblock_list::{
     Action, Blocklist, Category, Entry, Evidence, EvidenceKind, Incident, IncidentId, Sha256Hash,
 };
 
 fn synthetic(n: usize) -> Blocklist {
-    let actions = [Action::Block, Action::KnownInterception, Action::BlockedInterception];
+    let actions = [
+        Action::Block,
+        Action::KnownInterception,
+        Action::BlockedInterception,
+    ];
     let incidents: Vec<Incident> = (0..10)
         .map(|i| Incident {
-            id: format!("synthetic-incident-{i:02}").parse::<IncidentId>().unwrap(),
+            id: format!("synthetic-incident-{i:02}")
+                .parse::<IncidentId>()
+                .unwrap(),
             title: format!("Synthetic incident {i}"),
             category: Category::Test,
             action: actions[i % 3],
@@ -52,7 +58,12 @@ fn synthetic(n: usize) -> Blocklist {
             }
         })
         .collect();
-    Blocklist { sequence: 1, source_digest: Sha256Hash::digest(b"synthetic"), incidents, entries }
+    Blocklist {
+        sequence: 1,
+        source_digest: Sha256Hash::digest(b"synthetic"),
+        incidents,
+        entries,
+    }
 }
 
 fn main() {
@@ -66,7 +77,10 @@ fn main() {
         match arg.as_str() {
             "--form" => form = Some(value),
             "--out" => out = Some(PathBuf::from(value)),
-            "--list" => list = Some(Blocklist::read(std::path::Path::new(&value)).expect("a canonical list")),
+            "--list" => {
+                list =
+                    Some(Blocklist::read(std::path::Path::new(&value)).expect("a canonical list"))
+            }
             "--count" => list = Some(synthetic(value.parse().expect("N is a number"))),
             _ => panic!("{usage}"),
         }

@@ -22,8 +22,8 @@ use std::fmt::Write as _;
 use certblock_list::{Blocklist, Date, Sha256Hash, Timestamp};
 use serde::Serialize;
 
-use crate::encoding::{der_integer_content, hex, hex_colons};
 use crate::Unexpressed;
+use crate::encoding::{der_integer_content, hex, hex_colons};
 
 pub use reader::read;
 pub use writer::render;
@@ -97,7 +97,10 @@ pub enum Value {
 impl Object {
     /// The value of an attribute, if the object has it.
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.attributes.iter().find(|a| a.name == name).map(|a| &a.value)
+        self.attributes
+            .iter()
+            .find(|a| a.name == name)
+            .map(|a| &a.value)
     }
 }
 
@@ -283,14 +286,21 @@ pub fn expected(list: &Blocklist) -> Expected {
             contents.certificates.push(content);
         }
         if item.trust {
-            trust_owner.insert((item.issuer.clone(), item.serial_number.clone()), item.spki_sha256);
+            trust_owner.insert(
+                (item.issuer.clone(), item.serial_number.clone()),
+                item.spki_sha256,
+            );
             contents.trust.push(TrustContent {
                 issuer: item.issuer.clone(),
                 serial_number: item.serial_number.clone(),
                 label: item.label.clone(),
                 cert_sha1: item.sha1.clone(),
                 cert_md5: item.md5.clone(),
-                trust: [Some(NOT_TRUSTED.into()), Some(NOT_TRUSTED.into()), Some(NOT_TRUSTED.into())],
+                trust: [
+                    Some(NOT_TRUSTED.into()),
+                    Some(NOT_TRUSTED.into()),
+                    Some(NOT_TRUSTED.into()),
+                ],
                 step_up_approved: Some(false),
             });
         }
@@ -328,13 +338,20 @@ pub fn contents(parsed: &CertData) -> Contents {
             label: t.label.clone(),
             cert_sha1: t.cert_sha1.clone(),
             cert_md5: t.cert_md5.clone(),
-            trust: [t.server_auth.clone(), t.email_protection.clone(), t.code_signing.clone()],
+            trust: [
+                t.server_auth.clone(),
+                t.email_protection.clone(),
+                t.code_signing.clone(),
+            ],
             step_up_approved: t.step_up_approved,
         })
         .collect();
     certificates.sort();
     trust.sort();
-    Contents { certificates, trust }
+    Contents {
+        certificates,
+        trust,
+    }
 }
 
 fn serial_text(der: &[u8]) -> String {
@@ -363,7 +380,11 @@ pub fn verify(list: &Blocklist, bytes: &[u8]) -> Result<(), Vec<String>> {
         }
     }
     for c in &want.contents.certificates {
-        let owner = want.certificate_owner.get(&c.cert_sha256).copied().unwrap_or(Sha256Hash([0; 32]));
+        let owner = want
+            .certificate_owner
+            .get(&c.cert_sha256)
+            .copied()
+            .unwrap_or(Sha256Hash([0; 32]));
         match got_certs.remove(&c.cert_sha256) {
             None => problems.push(format!(
                 "SPKI SHA-256 {owner}: the CKO_CERTIFICATE object for certificate SHA-256 {} is missing",
@@ -421,7 +442,10 @@ pub fn verify(list: &Blocklist, bytes: &[u8]) -> Result<(), Vec<String>> {
     }
     for object in &parsed.objects {
         if object.class != "CKO_CERTIFICATE" && object.class != "CKO_NSS_TRUST" {
-            problems.push(format!("line {}: unexpected {} object (extra)", object.line, object.class));
+            problems.push(format!(
+                "line {}: unexpected {} object (extra)",
+                object.line, object.class
+            ));
         }
     }
     // Every key the header names, collected once, so the check is linear in the list's size.
@@ -440,7 +464,11 @@ pub fn verify(list: &Blocklist, bytes: &[u8]) -> Result<(), Vec<String>> {
             ));
         }
     }
-    if problems.is_empty() { Ok(()) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
 }
 
 fn distrust_text(d: &Option<DistrustAfter>) -> Option<String> {

@@ -6,7 +6,12 @@ use super::{Attribute, CertData, Certificate, DistrustAfter, Object, Trust, Valu
 use crate::FormatError;
 
 /// Types whose value is one named constant.
-const CONSTANT_TYPES: [&str; 4] = ["CK_OBJECT_CLASS", "CK_BBOOL", "CK_CERTIFICATE_TYPE", "CK_TRUST"];
+const CONSTANT_TYPES: [&str; 4] = [
+    "CK_OBJECT_CLASS",
+    "CK_BBOOL",
+    "CK_CERTIFICATE_TYPE",
+    "CK_TRUST",
+];
 
 /// Reads a `certdata.txt`. Fails, naming the line, on: a missing `BEGINDATA`, anything but
 /// comments before it, an attribute outside an object (an object must start with `CKA_CLASS`),
@@ -70,7 +75,10 @@ pub fn read(bytes: &[u8]) -> Result<CertData, FormatError> {
             ));
         };
         let rest = fields.next().unwrap_or_default().trim();
-        if !name.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_') {
+        if !name
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+        {
             return Err(FormatError::certdata(
                 number,
                 format!("{name:?} is not an attribute name (capital letters, digits and '_')"),
@@ -107,7 +115,9 @@ pub fn read(bytes: &[u8]) -> Result<CertData, FormatError> {
                 let Some(inner) = rest.strip_prefix('"').and_then(|r| r.strip_suffix('"')) else {
                     return Err(FormatError::certdata(
                         number,
-                        format!("the {kind} value of {name} must be one quoted string, found {rest:?}"),
+                        format!(
+                            "the {kind} value of {name} must be one quoted string, found {rest:?}"
+                        ),
                     ));
                 };
                 if inner.contains('"') {
@@ -131,10 +141,15 @@ pub fn read(bytes: &[u8]) -> Result<CertData, FormatError> {
                 if rest.is_empty() || rest.contains(|c: char| c.is_ascii_whitespace()) {
                     return Err(FormatError::certdata(
                         number,
-                        format!("the {k} value of {name} must be one constant name, found {rest:?}"),
+                        format!(
+                            "the {k} value of {name} must be one constant name, found {rest:?}"
+                        ),
                     ));
                 }
-                Value::Constant { kind: k.to_string(), name: rest.to_string() }
+                Value::Constant {
+                    kind: k.to_string(),
+                    name: rest.to_string(),
+                }
             }
             other => {
                 return Err(FormatError::certdata(
@@ -149,10 +164,16 @@ pub fn read(bytes: &[u8]) -> Result<CertData, FormatError> {
         };
         if name == "CKA_CLASS" {
             let Value::Constant { kind, name: class } = &value else {
-                return Err(FormatError::certdata(number, "CKA_CLASS must have type CK_OBJECT_CLASS"));
+                return Err(FormatError::certdata(
+                    number,
+                    "CKA_CLASS must have type CK_OBJECT_CLASS",
+                ));
             };
             if kind != "CK_OBJECT_CLASS" {
-                return Err(FormatError::certdata(number, "CKA_CLASS must have type CK_OBJECT_CLASS"));
+                return Err(FormatError::certdata(
+                    number,
+                    "CKA_CLASS must have type CK_OBJECT_CLASS",
+                ));
             }
             if let Some(done) = current.take() {
                 objects.push(done);
@@ -173,13 +194,23 @@ pub fn read(bytes: &[u8]) -> Result<CertData, FormatError> {
         if object.attributes.iter().any(|a| a.name == name) {
             return Err(FormatError::certdata(
                 number,
-                format!("attribute {name} is given twice in the object of line {}", object.line),
+                format!(
+                    "attribute {name} is given twice in the object of line {}",
+                    object.line
+                ),
             ));
         }
-        object.attributes.push(Attribute { line: number, name: name.to_string(), value });
+        object.attributes.push(Attribute {
+            line: number,
+            name: name.to_string(),
+            value,
+        });
     }
     if !in_data {
-        return Err(FormatError::certdata(lines.len().max(1), "there is no BEGINDATA line"));
+        return Err(FormatError::certdata(
+            lines.len().max(1),
+            "there is no BEGINDATA line",
+        ));
     }
     if let Some(done) = current.take() {
         objects.push(done);
@@ -194,7 +225,13 @@ pub fn read(bytes: &[u8]) -> Result<CertData, FormatError> {
             _ => {}
         }
     }
-    Ok(CertData { header_comments, objects, trailing_comments: pending, certificates, trust })
+    Ok(CertData {
+        header_comments,
+        objects,
+        trailing_comments: pending,
+        certificates,
+        trust,
+    })
 }
 
 /// Appends the bytes of one line of `\ooo` escapes.
@@ -204,9 +241,9 @@ fn octal_line(line: &str, number: usize, out: &mut Vec<u8>) -> Result<(), Format
     while at < b.len() {
         let chunk = b.get(at..at + 4);
         let value = match chunk {
-            Some([b'\\', d @ ..]) if d.iter().all(|c| (b'0'..=b'7').contains(c)) => d
-                .iter()
-                .fold(0u32, |acc, c| acc * 8 + u32::from(c - b'0')),
+            Some([b'\\', d @ ..]) if d.iter().all(|c| (b'0'..=b'7').contains(c)) => {
+                d.iter().fold(0u32, |acc, c| acc * 8 + u32::from(c - b'0'))
+            }
             _ => {
                 let shown: String = line.chars().skip(at).take(4).collect();
                 return Err(FormatError::certdata(
@@ -219,7 +256,10 @@ fn octal_line(line: &str, number: usize, out: &mut Vec<u8>) -> Result<(), Format
             }
         };
         let byte = u8::try_from(value).map_err(|_| {
-            FormatError::certdata(number, format!("octal value {value:o} at column {} is over 377", at + 1))
+            FormatError::certdata(
+                number,
+                format!("octal value {value:o} at column {} is over 377", at + 1),
+            )
         })?;
         out.push(byte);
         at += 4;
@@ -227,12 +267,19 @@ fn octal_line(line: &str, number: usize, out: &mut Vec<u8>) -> Result<(), Format
     Ok(())
 }
 
-fn bytes_of<'a>(object: &'a Object, name: &str, required: bool) -> Result<Option<&'a [u8]>, FormatError> {
+fn bytes_of<'a>(
+    object: &'a Object,
+    name: &str,
+    required: bool,
+) -> Result<Option<&'a [u8]>, FormatError> {
     match object.get(name) {
         Some(Value::Octal(b)) => Ok(Some(b)),
         Some(_) => Err(FormatError::certdata(
             object.line,
-            format!("{name} of the {} object must be MULTILINE_OCTAL", object.class),
+            format!(
+                "{name} of the {} object must be MULTILINE_OCTAL",
+                object.class
+            ),
         )),
         None if required => Err(FormatError::certdata(
             object.line,
@@ -245,16 +292,26 @@ fn bytes_of<'a>(object: &'a Object, name: &str, required: bool) -> Result<Option
 fn label_of(object: &Object) -> Result<String, FormatError> {
     match object.get("CKA_LABEL") {
         Some(Value::Utf8(s)) | Some(Value::Ascii7(s)) => Ok(s.clone()),
-        Some(_) => Err(FormatError::certdata(object.line, "CKA_LABEL must be a UTF8 string")),
-        None => Err(FormatError::certdata(object.line, format!("the {} object has no CKA_LABEL", object.class))),
+        Some(_) => Err(FormatError::certdata(
+            object.line,
+            "CKA_LABEL must be a UTF8 string",
+        )),
+        None => Err(FormatError::certdata(
+            object.line,
+            format!("the {} object has no CKA_LABEL", object.class),
+        )),
     }
 }
 
 fn bool_of(object: &Object, name: &str) -> Result<Option<bool>, FormatError> {
     match object.get(name) {
         None => Ok(None),
-        Some(Value::Constant { kind, name: c }) if kind == "CK_BBOOL" && c == "CK_TRUE" => Ok(Some(true)),
-        Some(Value::Constant { kind, name: c }) if kind == "CK_BBOOL" && c == "CK_FALSE" => Ok(Some(false)),
+        Some(Value::Constant { kind, name: c }) if kind == "CK_BBOOL" && c == "CK_TRUE" => {
+            Ok(Some(true))
+        }
+        Some(Value::Constant { kind, name: c }) if kind == "CK_BBOOL" && c == "CK_FALSE" => {
+            Ok(Some(false))
+        }
         Some(_) => Err(FormatError::certdata(
             object.line,
             format!("{name} must be CK_BBOOL CK_TRUE or CK_FALSE"),
@@ -266,17 +323,25 @@ fn trust_of(object: &Object, name: &str) -> Result<Option<String>, FormatError> 
     match object.get(name) {
         None => Ok(None),
         Some(Value::Constant { kind, name: c }) if kind == "CK_TRUST" => Ok(Some(c.clone())),
-        Some(_) => Err(FormatError::certdata(object.line, format!("{name} must have type CK_TRUST"))),
+        Some(_) => Err(FormatError::certdata(
+            object.line,
+            format!("{name} must have type CK_TRUST"),
+        )),
     }
 }
 
 fn distrust_after(object: &Object, name: &str) -> Result<Option<DistrustAfter>, FormatError> {
     match object.get(name) {
         None => Ok(None),
-        Some(Value::Constant { kind, name: c }) if kind == "CK_BBOOL" && c == "CK_FALSE" => Ok(None),
+        Some(Value::Constant { kind, name: c }) if kind == "CK_BBOOL" && c == "CK_FALSE" => {
+            Ok(None)
+        }
         Some(Value::Octal(b)) => match std::str::from_utf8(b) {
             Ok(text) if text.is_ascii() => Ok(Some(DistrustAfter(text.to_string()))),
-            _ => Err(FormatError::certdata(object.line, format!("{name} is not an ASCII time"))),
+            _ => Err(FormatError::certdata(
+                object.line,
+                format!("{name} is not an ASCII time"),
+            )),
         },
         Some(_) => Err(FormatError::certdata(
             object.line,

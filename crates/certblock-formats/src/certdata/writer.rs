@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use certblock_list::{Action, Blocklist, Entry, Evidence, Sha256Hash, GENERATED_NOTICE};
+use certblock_list::{Action, Blocklist, Entry, Evidence, GENERATED_NOTICE, Sha256Hash};
 
 use super::NOT_TRUSTED;
 use crate::encoding::{der_integer, hex, hex_colons, one_line};
@@ -44,7 +44,10 @@ pub(super) struct Plan<'a> {
 }
 
 fn label(evidence: &Evidence) -> String {
-    let name = evidence.subject.clone().unwrap_or_else(|| evidence.display_name());
+    let name = evidence
+        .subject
+        .clone()
+        .unwrap_or_else(|| evidence.display_name());
     one_line(&format!("certblock {}: {name}", evidence.incident)).replace(['"', '\\'], "'")
 }
 
@@ -65,7 +68,10 @@ fn unexpressible(entry: &Entry) -> Option<&'static str> {
             "known-interception is a label, not a distrust, and NSS trust objects have no such value",
         );
     }
-    let usable = entry.evidence.iter().any(|e| e.issuer_der.is_some() && e.serial.is_some());
+    let usable = entry
+        .evidence
+        .iter()
+        .any(|e| e.issuer_der.is_some() && e.serial.is_some());
     if usable {
         None
     } else {
@@ -85,7 +91,10 @@ pub(super) fn plan(list: &Blocklist) -> Plan<'_> {
     let mut seen_trust: BTreeSet<(Vec<u8>, Vec<u8>)> = BTreeSet::new();
     for entry in &list.entries {
         if let Some(reason) = unexpressible(entry) {
-            unexpressed.push(Unexpressed { spki_sha256: entry.spki_sha256, reason: reason.to_string() });
+            unexpressed.push(Unexpressed {
+                spki_sha256: entry.spki_sha256,
+                reason: reason.to_string(),
+            });
             continue;
         }
         expressed.insert(entry.spki_sha256);
@@ -99,12 +108,17 @@ pub(super) fn plan(list: &Blocklist) -> Plan<'_> {
             .iter()
             .filter(|e| !(e.certificate.is_some() && e.subject_der.is_some()));
         for ev in with_cert.chain(without_cert) {
-            let (Some(issuer), Some(serial)) = (&ev.issuer_der, &ev.serial) else { continue };
+            let (Some(issuer), Some(serial)) = (&ev.issuer_der, &ev.serial) else {
+                continue;
+            };
             let issuer = issuer.0.clone();
             let serial_number = der_integer(&serial.0);
             let certificate = match (&ev.certificate, &ev.subject_der) {
                 (Some(cert), Some(subject)) if seen_certs.insert(Sha256Hash::digest(&cert.0)) => {
-                    Some(PlannedCertificate { value: cert.0.clone(), subject: subject.0.clone() })
+                    Some(PlannedCertificate {
+                        value: cert.0.clone(),
+                        subject: subject.0.clone(),
+                    })
                 }
                 _ => None,
             };
@@ -115,8 +129,14 @@ pub(super) fn plan(list: &Blocklist) -> Plan<'_> {
             let (sha1, md5) = match &ev.certificate {
                 Some(cert) => (Some(sha1(&cert.0)), Some(md5(&cert.0))),
                 None => (
-                    ev.cert_sha1.as_ref().filter(|h| h.0.len() == 20).map(|h| h.0.clone()),
-                    ev.cert_md5.as_ref().filter(|h| h.0.len() == 16).map(|h| h.0.clone()),
+                    ev.cert_sha1
+                        .as_ref()
+                        .filter(|h| h.0.len() == 20)
+                        .map(|h| h.0.clone()),
+                    ev.cert_md5
+                        .as_ref()
+                        .filter(|h| h.0.len() == 16)
+                        .map(|h| h.0.clone()),
                 ),
             };
             items.push(Planned {
@@ -132,7 +152,11 @@ pub(super) fn plan(list: &Blocklist) -> Plan<'_> {
             });
         }
     }
-    Plan { items, expressed, unexpressed }
+    Plan {
+        items,
+        expressed,
+        unexpressed,
+    }
 }
 
 fn octal(out: &mut String, name: &str, bytes: &[u8]) {
@@ -148,7 +172,10 @@ fn octal(out: &mut String, name: &str, bytes: &[u8]) {
 
 fn comments(out: &mut String, item: &Planned<'_>, list: &Blocklist) {
     let ev = item.evidence;
-    let title = list.incident(&ev.incident).map(|i| i.title.as_str()).unwrap_or_default();
+    let title = list
+        .incident(&ev.incident)
+        .map(|i| i.title.as_str())
+        .unwrap_or_default();
     let mut line = |text: String| {
         let _ = writeln!(out, "# {}", one_line(&text));
     };
@@ -199,7 +226,11 @@ fn bools(out: &mut String) {
 /// `CKO_NSS_TRUST` object, and for issuer+serial facts a trust object alone.
 pub fn render(list: &Blocklist) -> Rendered {
     let plan = plan(list);
-    let certs = plan.items.iter().filter(|i| i.certificate.is_some()).count();
+    let certs = plan
+        .items
+        .iter()
+        .filter(|i| i.certificate.is_some())
+        .count();
     let trusts = plan.items.iter().filter(|i| i.trust).count();
     let mut out = String::new();
     out.push_str("#\n");
@@ -214,16 +245,26 @@ pub fn render(list: &Blocklist) -> Rendered {
         plan.expressed.len(),
         list.entries.len()
     );
-    out.push_str("# Each object is preceded by comments naming its incident and its SPKI SHA-256.\n");
+    out.push_str(
+        "# Each object is preceded by comments naming its incident and its SPKI SHA-256.\n",
+    );
     out.push_str("#\n");
     if !plan.unexpressed.is_empty() {
-        let _ = writeln!(out, "# not expressible in certdata.txt ({} entries):", plan.unexpressed.len());
+        let _ = writeln!(
+            out,
+            "# not expressible in certdata.txt ({} entries):",
+            plan.unexpressed.len()
+        );
         for u in &plan.unexpressed {
             let incident = list
                 .entry(&u.spki_sha256)
                 .map(|e| e.primary_incident().to_string())
                 .unwrap_or_default();
-            let _ = writeln!(out, "# SPKI SHA-256 {} ({incident}): {}", u.spki_sha256, u.reason);
+            let _ = writeln!(
+                out,
+                "# SPKI SHA-256 {} ({incident}): {}",
+                u.spki_sha256, u.reason
+            );
         }
         out.push_str("#\n");
     }
@@ -270,5 +311,8 @@ pub fn render(list: &Blocklist) -> Rendered {
             out.push_str("CKA_TRUST_STEP_UP_APPROVED CK_BBOOL CK_FALSE\n");
         }
     }
-    Rendered { bytes: out.into_bytes(), unexpressed: plan.unexpressed }
+    Rendered {
+        bytes: out.into_bytes(),
+        unexpressed: plan.unexpressed,
+    }
 }

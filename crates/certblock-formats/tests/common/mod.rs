@@ -56,8 +56,20 @@ fn incident(name: &str, action: Action, added: Option<&str>, reference: Option<&
 }
 
 /// Certificate evidence whose "certificate" is `cert` (any bytes: writers only embed it).
-pub fn cert_evidence(incident: &str, file: &str, cert: &[u8], subject: &str, issuer: &str, serial: &[u8]) -> Evidence {
-    let mut ev = Evidence::new(id(incident), format!("{incident}/{file}"), None, EvidenceKind::Certificate);
+pub fn cert_evidence(
+    incident: &str,
+    file: &str,
+    cert: &[u8],
+    subject: &str,
+    issuer: &str,
+    serial: &[u8],
+) -> Evidence {
+    let mut ev = Evidence::new(
+        id(incident),
+        format!("{incident}/{file}"),
+        None,
+        EvidenceKind::Certificate,
+    );
     ev.certificate = Some(Base64Bytes(cert.to_vec()));
     ev.cert_sha256 = Some(Sha256Hash::digest(cert));
     ev.subject = Some(format!("CN={subject}"));
@@ -83,10 +95,22 @@ pub fn sample_list() -> Blocklist {
         action: Action::Block,
         incidents: vec![id(a)],
         distrust_after: None,
-        evidence: vec![cert_evidence(a, "root.pem", b"not really a certificate, root", "Demo Root", "Demo Root", &[0x0f, 0xff, 0xee])],
+        evidence: vec![cert_evidence(
+            a,
+            "root.pem",
+            b"not really a certificate, root",
+            "Demo Root",
+            "Demo Root",
+            &[0x0f, 0xff, 0xee],
+        )],
     });
     // Facts with issuer and serial and hashes, no certificate.
-    let mut facts = Evidence::new(id(a), format!("{a}/facts.json"), Some(1), EvidenceKind::Facts);
+    let mut facts = Evidence::new(
+        id(a),
+        format!("{a}/facts.json"),
+        Some(1),
+        EvidenceKind::Facts,
+    );
     facts.name = Some("intermediate.pem".into());
     facts.cert_sha256 = Some(Sha256Hash::digest(b"an intermediate we do not have"));
     facts.subject = Some("CN=Demo Intermediate".into());
@@ -105,7 +129,12 @@ pub fn sample_list() -> Blocklist {
     });
     // A bare key.
     let spki = b"a bare public key".to_vec();
-    let mut bare = Evidence::new(id(a), format!("{a}/leaked.key"), None, EvidenceKind::PublicKey);
+    let mut bare = Evidence::new(
+        id(a),
+        format!("{a}/leaked.key"),
+        None,
+        EvidenceKind::PublicKey,
+    );
     bare.public_key = Some(Base64Bytes(spki.clone()));
     entries.push(Entry {
         spki_sha256: Sha256Hash::digest(&spki),
@@ -120,7 +149,14 @@ pub fn sample_list() -> Blocklist {
         action: Action::KnownInterception,
         incidents: vec![id(k)],
         distrust_after: None,
-        evidence: vec![cert_evidence(k, "mitm.pem", b"not really a certificate, mitm", "Intercept Root", "Intercept Root", &[0x01])],
+        evidence: vec![cert_evidence(
+            k,
+            "mitm.pem",
+            b"not really a certificate, mitm",
+            "Intercept Root",
+            "Intercept Root",
+            &[0x01],
+        )],
     });
     // A blocked-interception certificate.
     entries.push(Entry {
@@ -128,7 +164,14 @@ pub fn sample_list() -> Blocklist {
         action: Action::BlockedInterception,
         incidents: vec![id(b)],
         distrust_after: None,
-        evidence: vec![cert_evidence(b, "bad.pem", b"not really a certificate, bad", "Bad \"Quoted\" Root", "Bad Root", &[0x00, 0x80])],
+        evidence: vec![cert_evidence(
+            b,
+            "bad.pem",
+            b"not really a certificate, bad",
+            "Bad \"Quoted\" Root",
+            "Bad Root",
+            &[0x00, 0x80],
+        )],
     });
     entries.sort_by_key(|e| e.spki_sha256);
     let list = Blocklist {
@@ -136,7 +179,12 @@ pub fn sample_list() -> Blocklist {
         source_digest: Sha256Hash::digest(b"sources"),
         incidents: vec![
             incident(b, Action::BlockedInterception, None, None),
-            incident(a, Action::Block, Some("2011-03-23"), Some("https://example.com/demo-compromise")),
+            incident(
+                a,
+                Action::Block,
+                Some("2011-03-23"),
+                Some("https://example.com/demo-compromise"),
+            ),
             incident(k, Action::KnownInterception, Some("2019-08-21"), None),
         ],
         entries,
@@ -211,14 +259,23 @@ fn evidence_shape() -> impl Strategy<Value = EvidenceShape> {
 }
 
 fn action() -> impl Strategy<Value = Action> {
-    prop_oneof![Just(Action::Block), Just(Action::KnownInterception), Just(Action::BlockedInterception)]
+    prop_oneof![
+        Just(Action::Block),
+        Just(Action::KnownInterception),
+        Just(Action::BlockedInterception)
+    ]
 }
 
 /// Random lists that pass `Blocklist::validate`: up to 4 incidents, up to 10 entries, each
 /// with 1 to 4 pieces of evidence of every kind.
 pub fn any_list() -> impl Strategy<Value = Blocklist> {
     let incidents = proptest::collection::vec(
-        (action(), any_text(), proptest::option::of(0u8..3), proptest::bool::ANY),
+        (
+            action(),
+            any_text(),
+            proptest::option::of(0u8..3),
+            proptest::bool::ANY,
+        ),
         1..4,
     );
     let entries = proptest::collection::vec(
@@ -240,7 +297,11 @@ pub fn any_list() -> impl Strategy<Value = Blocklist> {
                 action,
                 added: added.map(|d| format!("2020-01-0{}", d + 1).parse().unwrap()),
                 distrust_after: None,
-                references: if has_ref { vec![format!("https://example.com/{i}")] } else { vec![] },
+                references: if has_ref {
+                    vec![format!("https://example.com/{i}")]
+                } else {
+                    vec![]
+                },
                 summary: String::new(),
             })
             .collect();
@@ -256,12 +317,24 @@ pub fn any_list() -> impl Strategy<Value = Blocklist> {
                 let file = format!("{}/file-{n}", incident.id);
                 let ev = match shape {
                     EvidenceShape::PublicKey => {
-                        let mut ev = Evidence::new(incident.id.clone(), file, None, EvidenceKind::PublicKey);
+                        let mut ev =
+                            Evidence::new(incident.id.clone(), file, None, EvidenceKind::PublicKey);
                         ev.public_key = Some(Base64Bytes(spki.clone()));
                         ev
                     }
-                    EvidenceShape::Certificate { cert, subject, issuer, serial, text } => {
-                        let mut ev = Evidence::new(incident.id.clone(), file, None, EvidenceKind::Certificate);
+                    EvidenceShape::Certificate {
+                        cert,
+                        subject,
+                        issuer,
+                        serial,
+                        text,
+                    } => {
+                        let mut ev = Evidence::new(
+                            incident.id.clone(),
+                            file,
+                            None,
+                            EvidenceKind::Certificate,
+                        );
                         ev.cert_sha256 = Some(Sha256Hash::digest(&cert));
                         ev.certificate = Some(Base64Bytes(cert));
                         ev.subject_der = subject.map(Base64Bytes);
@@ -271,8 +344,17 @@ pub fn any_list() -> impl Strategy<Value = Blocklist> {
                         ev.issuer = text;
                         ev
                     }
-                    EvidenceShape::Facts { cert_sha256, subject, issuer, serial, sha1, md5, text } => {
-                        let mut ev = Evidence::new(incident.id.clone(), file, Some(1), EvidenceKind::Facts);
+                    EvidenceShape::Facts {
+                        cert_sha256,
+                        subject,
+                        issuer,
+                        serial,
+                        sha1,
+                        md5,
+                        text,
+                    } => {
+                        let mut ev =
+                            Evidence::new(incident.id.clone(), file, Some(1), EvidenceKind::Facts);
                         ev.name = text.clone();
                         ev.cert_sha256 = cert_sha256.map(Sha256Hash);
                         ev.subject_der = subject.map(Base64Bytes);

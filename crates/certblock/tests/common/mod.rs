@@ -7,9 +7,7 @@ use certblock_list::{
     Action, Blocklist, Category, Entry, Evidence, EvidenceKind, Incident, IncidentId, Sha256Hash,
     Timestamp,
 };
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
-};
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 
 /// A certificate authority: its key, its parameters (to sign with) and its DER certificate.
 pub struct Ca {
@@ -112,7 +110,12 @@ pub fn list_of(listed: &[Listed<'_>]) -> Blocklist {
                 summary: "For tests.".into(),
             });
         }
-        let mut ev = Evidence::new(id.clone(), format!("{id}/facts.json"), Some(i as u32 + 1), EvidenceKind::Facts);
+        let mut ev = Evidence::new(
+            id.clone(),
+            format!("{id}/facts.json"),
+            Some(i as u32 + 1),
+            EvidenceKind::Facts,
+        );
         ev.name = Some(format!("key {i}"));
         entries.push(Entry {
             spki_sha256: Sha256Hash(l.key),
@@ -124,7 +127,12 @@ pub fn list_of(listed: &[Listed<'_>]) -> Blocklist {
     }
     incidents.sort_by(|a, b| a.id.cmp(&b.id));
     entries.sort_by_key(|e| e.spki_sha256);
-    let list = Blocklist { sequence: 7, source_digest: Sha256Hash::digest(b"tests"), incidents, entries };
+    let list = Blocklist {
+        sequence: 7,
+        source_digest: Sha256Hash::digest(b"tests"),
+        incidents,
+        entries,
+    };
     if let Err(problems) = list.validate() {
         panic!("test list is invalid: {problems:?}");
     }
