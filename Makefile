@@ -16,6 +16,7 @@ check:
 ## test: the whole suite, then the freshness gate
 test:
 	./scripts/ensure-tools.sh
+	$(CARGO) fmt --all --check
 	$(CARGO) test --locked --workspace --all-targets
 	$(CARGO) test --locked --workspace --doc
 	$(MAKE) check
