@@ -3,7 +3,7 @@
 //! Exit status as `diff(1)`: 0 when the lists hold the same incidents and entries, 1 when they
 //! differ, 2 on trouble (an unreadable file, a list that does not parse, a bad git revision).
 
-use std::io::{IsTerminal as _, Write as _};
+use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
@@ -84,15 +84,9 @@ pub fn run(args: &DiffArgs) -> ExitCode {
                 Format::Markdown => d.to_markdown(),
                 Format::Json => d.to_json(),
             };
-            let mut stdout = std::io::stdout().lock();
-            if let Err(e) = stdout
-                .write_all(text.as_bytes())
-                .and_then(|()| stdout.flush())
-            {
-                if e.kind() != std::io::ErrorKind::BrokenPipe {
-                    eprintln!("error: writing the diff: {e}");
-                    return ExitCode::from(TROUBLE);
-                }
+            if let Err(e) = crate::stdout::print(&text) {
+                eprintln!("error: writing the diff: {e}");
+                return ExitCode::from(TROUBLE);
             }
             if d.is_empty() {
                 ExitCode::SUCCESS
