@@ -1,29 +1,13 @@
 //! End-to-end tests of the `certblock` command on source trees made by the tests (rcgen).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
+
+use std::path::Path;
+
+use support::{certblock, folder_bytes, incident_json, write};
 
 use certblock_list::{Action, Blocklist, Sha256Hash};
 use rcgen::PublicKeyData as _;
-
-fn certblock(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_certblock"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn write(path: PathBuf, bytes: impl AsRef<[u8]>) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, bytes).unwrap();
-}
-
-fn incident_json(action: &str) -> String {
-    format!(
-        r#"{{"title": "Test incident", "category": "test", "action": "{action}", "summary": "Made by a test."}}"#
-    )
-}
 
 /// A tree with one incident holding a PEM certificate and a bare public key; returns the SPKI
 /// SHA-256 of each.
@@ -43,21 +27,6 @@ fn good_tree(root: &Path) -> (Sha256Hash, Sha256Hash) {
         Sha256Hash::digest(&cert.signing_key.subject_public_key_info()),
         Sha256Hash::digest(&key.subject_public_key_info()),
     )
-}
-
-fn folder_bytes(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap())
-        .map(|e| {
-            (
-                e.file_name().into_string().unwrap(),
-                std::fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect();
-    files.sort();
-    files
 }
 
 #[test]

@@ -10,13 +10,13 @@
 //!
 //! Inputs are made by the tests (rcgen, and edits of rcgen's DER), never copied from elsewhere.
 
-mod hostile_support;
+mod support;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use certblock_list::{Action, Blocklist, EvidenceKind, Sha256Hash};
-use hostile_support::{
+use support::{
     Made, Rng, certblock, der, folder_bytes, incident_json, make, make_with, names_in, pem,
     sha256_hex,
 };
@@ -38,12 +38,12 @@ impl Case {
         let root = make("root.hostile.test");
         let leaked = rcgen::KeyPair::generate().unwrap();
         let case_dir = dir.path();
-        hostile_support::write(
+        support::write(
             case_dir.join("sources/demo/incident.json"),
             incident_json("block"),
         );
-        hostile_support::write(case_dir.join("sources/demo/root.pem"), &root.pem);
-        hostile_support::write(
+        support::write(case_dir.join("sources/demo/root.pem"), &root.pem);
+        support::write(
             case_dir.join("sources/demo/leaked.key"),
             leaked.public_key_pem(),
         );
@@ -70,7 +70,7 @@ impl Case {
     }
 
     fn write(&self, relative: &str, bytes: impl AsRef<[u8]>) -> &Case {
-        hostile_support::write(self.path(relative), bytes);
+        support::write(self.path(relative), bytes);
         self
     }
 
@@ -775,8 +775,8 @@ fn assert_listed(list: &Blocklist, spki_der: &[u8], file: &str, kind: EvidenceKi
 #[test]
 fn negative_and_zero_serials_are_taken_with_a_warning() {
     let case = Case::new();
-    let negative = hostile_support::with_serial("negative.test", &[0x92, 0x34, 0x56, 0x78]);
-    let zero = hostile_support::with_serial("zero.test", &[0x00]);
+    let negative = support::with_serial("negative.test", &[0x92, 0x34, 0x56, 0x78]);
+    let zero = support::with_serial("zero.test", &[0x00]);
     case.write("sources/demo/negative.der", &negative.der);
     case.write("sources/demo/zero.pem", &zero.pem);
     let (stderr, list) = accepted(&case);
@@ -812,7 +812,7 @@ fn negative_and_zero_serials_are_taken_with_a_warning() {
 #[test]
 fn a_version_1_certificate_is_taken_with_a_warning() {
     let case = Case::new();
-    let v1 = hostile_support::version1("v1.test");
+    let v1 = support::version1("v1.test");
     case.write("sources/demo/v1.pem", &v1.pem);
     let (stderr, list) = accepted(&case);
     assert_listed(
@@ -864,11 +864,11 @@ fn dsa_and_unusual_key_types_are_taken_with_a_warning() {
     let case = Case::new();
     let mut rng = Rng::new(0x5eed_0006);
     // A certificate carrying a DSA key (an rcgen certificate with its SPKI replaced, see
-    // hostile_support::dsa_spki), a bare DSA key, and a bare key of an algorithm ingest does
+    // support::dsa_spki), a bare DSA key, and a bare key of an algorithm ingest does
     // not know (GOST R 34.10-2012, 256 bits).
-    let dsa_in_cert = hostile_support::dsa_spki(&mut rng);
-    let dsa_cert = hostile_support::certificate_with_spki("dsa.test", &dsa_in_cert);
-    let dsa_bare = hostile_support::dsa_spki(&mut rng);
+    let dsa_in_cert = support::dsa_spki(&mut rng);
+    let dsa_cert = support::certificate_with_spki("dsa.test", &dsa_in_cert);
+    let dsa_bare = support::dsa_spki(&mut rng);
     let gost = der::sequence(&[
         der::sequence(&[
             der::oid("1.2.643.7.1.1.1.1"),

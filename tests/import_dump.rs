@@ -1,34 +1,14 @@
 //! `certblock import` turns upstream lists into incident folders that ingest as entries, and
 //! `certblock dump` prints every format it recognises.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
+
+use std::path::Path;
+use std::process::Output;
+
+use support::{certblock, root};
 
 use certblock_list::Blocklist;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn certblock(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_certblock"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn corpus() -> Option<PathBuf> {
-    let path = root().join("../shared/corpus");
-    if path.is_dir() {
-        Some(path)
-    } else {
-        eprintln!(
-            "WARNING: ../shared/corpus not found; the import tests on real files are SKIPPED"
-        );
-        None
-    }
-}
 
 /// Imports `file` into `tmp/sources/<incident>`, generates, and returns the list.
 fn import_and_generate(
@@ -76,7 +56,9 @@ fn chromium_keys(corpus: &Path) -> Vec<String> {
 
 #[test]
 fn onecrl_key_records_become_facts_and_issuer_serial_records_are_reported() {
-    let Some(corpus) = corpus() else { return };
+    let Some(corpus) = support::corpus("this import test is") else {
+        return;
+    };
     let tmp = tempfile::tempdir().unwrap();
     let (out, list) = import_and_generate(
         tmp.path(),
@@ -99,7 +81,9 @@ fn onecrl_key_records_become_facts_and_issuer_serial_records_are_reported() {
 
 #[test]
 fn nss_distrusted_diginotar_certificates_import_with_chromiums_keys() {
-    let Some(corpus) = corpus() else { return };
+    let Some(corpus) = support::corpus("this import test is") else {
+        return;
+    };
     let tmp = tempfile::tempdir().unwrap();
     let file = corpus.join("nss/certdata-2022-03-with-distrust.txt");
     let (out, list) = import_and_generate(tmp.path(), "nss", &file, "nss-distrust", &[]);

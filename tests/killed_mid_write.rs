@@ -6,14 +6,14 @@
 //! test-only `CERTBLOCK_TEST_SLOW_WRITE_MS` (a pause after each file and around the swap), so
 //! the kills land while files are being written as well as before and after.
 
-mod hostile_support;
+mod support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use hostile_support::{Rng, certblock, folder_bytes, incident_json, make, names_in, write};
+use support::{Rng, certblock, folder_bytes, incident_json, make, names_in, write};
 
 const SLOW_MS: &str = "70";
 /// Kills at random instants; two more wait for chosen moments.

@@ -2,26 +2,14 @@
 //! table with the action its arrays imply, every Mozilla key record, and a `.inc` holding exactly
 //! Chromium's two key sets. Reads `../shared/corpus/` and says loudly when it is absent.
 
+mod support;
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+use support::root;
 
 use certblock_list::{Action, Blocklist, Sha256Hash};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn corpus() -> Option<PathBuf> {
-    let path = root().join("../shared/corpus");
-    if path.is_dir() {
-        Some(path)
-    } else {
-        eprintln!(
-            "WARNING: ../shared/corpus not found; the real-list tests are SKIPPED (CI has it)"
-        );
-        None
-    }
-}
 
 fn committed_list() -> Blocklist {
     Blocklist::read(&root().join("generated/blocklist.json")).unwrap()
@@ -65,7 +53,9 @@ fn chromium_action(lists: &str) -> Action {
 
 #[test]
 fn every_chromium_key_is_listed_with_the_action_its_arrays_imply() {
-    let Some(corpus) = corpus() else { return };
+    let Some(corpus) = support::corpus("this real-list test is") else {
+        return;
+    };
     let (lists, rows) = chromium_facts(&corpus);
     assert_eq!((rows.len(), lists.len()), (105, 97));
     let list = committed_list();
@@ -95,7 +85,9 @@ fn every_chromium_key_is_listed_with_the_action_its_arrays_imply() {
 
 #[test]
 fn every_mozilla_key_record_is_listed_and_shared_keys_are_one_entry() {
-    let Some(corpus) = corpus() else { return };
+    let Some(corpus) = support::corpus("this real-list test is") else {
+        return;
+    };
     let onecrl: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(corpus.join("mozilla/onecrl.json")).unwrap())
             .unwrap();
@@ -163,7 +155,9 @@ fn every_mozilla_key_record_is_listed_and_shared_keys_are_one_entry() {
 
 #[test]
 fn the_inc_holds_exactly_chromiums_two_key_sets() {
-    let Some(corpus) = corpus() else { return };
+    let Some(corpus) = support::corpus("this real-list test is") else {
+        return;
+    };
     let (chromium, _) = chromium_facts(&corpus);
     let text =
         std::fs::read_to_string(root().join("generated/cert_verify_proc_blocklist.inc")).unwrap();
@@ -199,7 +193,9 @@ fn the_inc_holds_exactly_chromiums_two_key_sets() {
 
 #[test]
 fn the_chromium_sources_are_what_the_conversion_script_writes() {
-    let Some(corpus) = corpus() else { return };
+    let Some(corpus) = support::corpus("this real-list test is") else {
+        return;
+    };
     let status = std::process::Command::new("python3")
         .current_dir(root())
         .arg("scripts/chromium-facts-to-sources.py")

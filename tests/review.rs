@@ -1,20 +1,16 @@
 //! Reviewing list changes: a scripted pull request in a temporary git repository, read back with
 //! `certblock diff --git`, and the freshness gate (`certblock check`) on each kind of stale tree.
 
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::path::Path;
 use std::process::{Command, Output};
+
+use support::{certblock, incident_json, write};
 
 use certblock_list::{Blocklist, Sha256Hash};
 use rcgen::PublicKeyData as _;
 use serde_json::Value;
-
-fn certblock(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_certblock"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap()
-}
 
 fn git(dir: &Path, args: &[&str]) {
     let out = Command::new("git")
@@ -27,17 +23,6 @@ fn git(dir: &Path, args: &[&str]) {
         "git {args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-fn write(path: PathBuf, bytes: impl AsRef<[u8]>) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, bytes).unwrap();
-}
-
-fn incident_json(action: &str) -> String {
-    format!(
-        r#"{{"title": "Test incident", "category": "test", "action": "{action}", "summary": "Made by a test."}}"#
-    )
 }
 
 /// A self-signed certificate (PEM) with its SPKI SHA-256 and certificate SHA-256.

@@ -8,15 +8,15 @@
 //!
 //! Cases are few (each runs the command), so the test takes seconds.
 
-mod hostile_support;
+mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use certblock_list::{Action, Blocklist};
-use hostile_support::{certblock, incident_json, make, pem, sha256_hex, write};
 use proptest::prelude::*;
 use rcgen::PublicKeyData as _;
+use support::{certblock, incident_json, make, pem, sha256_hex, write};
 
 /// One piece of evidence, as drawn.
 #[derive(Clone, Debug)]

@@ -1,5 +1,5 @@
-//! Helpers for the hostile-input, killed-mid-write and round-trip tests: running the command,
-//! source trees in temporary folders, rcgen certificates and hand-made DER.
+//! Helpers shared by the root package's end-to-end tests: running the command, the repository
+//! and corpus locations, source trees in temporary folders, rcgen certificates and hand-made DER.
 //!
 //! Every input is made here, by rcgen or by editing rcgen's DER; nothing is copied from
 //! elsewhere.
@@ -11,6 +11,22 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use rcgen::PublicKeyData as _;
+
+/// The repository root (the root package's folder).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `../shared/corpus`, or `None` with a loud warning naming what is skipped (CI has it).
+pub fn corpus(skipped: &str) -> Option<PathBuf> {
+    let path = root().join("../shared/corpus");
+    if path.is_dir() {
+        Some(path)
+    } else {
+        eprintln!("WARNING: ../shared/corpus not found; {skipped} SKIPPED (CI has it)");
+        None
+    }
+}
 
 /// Runs `certblock ARGS` in `dir`.
 pub fn certblock(dir: &Path, args: &[&str]) -> Output {
