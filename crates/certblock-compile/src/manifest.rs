@@ -3,6 +3,7 @@
 
 use certblock_list::{Blocklist, GENERATED_NOTICE, REGENERATE_COMMAND, Sha256Hash};
 use serde::Serialize;
+use std::borrow::Cow;
 
 use crate::{GeneratedFile, NotExpressed};
 
@@ -72,14 +73,17 @@ struct FormatRecord<'a> {
 /// sentence a million times.
 #[derive(Serialize)]
 struct KeysWithReason {
-    reason: String,
+    reason: Cow<'static, str>,
     count: usize,
     spki_sha256: Vec<Sha256Hash>,
 }
 
 /// Groups (key, reason) pairs by reason; reasons in sorted order, keys in list order.
-fn group_by_reason(pairs: impl Iterator<Item = (Sha256Hash, String)>) -> Vec<KeysWithReason> {
-    let mut groups: std::collections::BTreeMap<String, Vec<Sha256Hash>> = Default::default();
+fn group_by_reason(
+    pairs: impl Iterator<Item = (Sha256Hash, Cow<'static, str>)>,
+) -> Vec<KeysWithReason> {
+    let mut groups: std::collections::BTreeMap<Cow<'static, str>, Vec<Sha256Hash>> =
+        Default::default();
     for (key, reason) in pairs {
         groups.entry(reason).or_default().push(key);
     }
@@ -141,7 +145,7 @@ pub(crate) fn render(
                     file: f.name,
                     expressed: list.entries.len() - left_out.len(),
                     not_expressible: group_by_reason(
-                        left_out.iter().map(|u| (u.spki_sha256, u.reason.clone())),
+                        left_out.iter().map(|u| (u.spki_sha256, Cow::Borrowed(u.reason))),
                     ),
                     blocked_without_date: group_by_reason(
                         list.entries
@@ -156,7 +160,7 @@ pub(crate) fn render(
                                         "distrust_after {t}: this format cannot carry the date, so it \
                                          blocks the key for every certificate"
                                     );
-                                    (e.spki_sha256, reason)
+                                    (e.spki_sha256, Cow::Owned(reason))
                                 })
                             }),
                     ),
@@ -164,10 +168,13 @@ pub(crate) fn render(
             })
             .collect(),
     };
-    let mut text = serde_json::to_string_pretty(&manifest).expect("the manifest always serializes");
-    text.push('\n');
+    // Room for every key listed once per format up front: the text is not copied as it grows.
+    let keys_listed: usize = not_expressed.iter().map(|(_, u)| u.len()).sum();
+    let mut bytes = Vec::with_capacity(16 * 1024 + 80 * keys_listed);
+    serde_json::to_writer_pretty(&mut bytes, &manifest).expect("the manifest always serializes");
+    bytes.push(b'\n');
     GeneratedFile {
         name: FILE_NAME,
-        bytes: text.into_bytes(),
+        bytes,
     }
 }

@@ -5,22 +5,38 @@
 use std::fmt::Write as _;
 
 use certblock_list::{
-    Action, Blocklist, Entry, Evidence, EvidenceKind, GENERATED_NOTICE, Incident,
+    Action, Blocklist, Entry, Evidence, EvidenceKind, GENERATED_NOTICE, Incident, IncidentId,
 };
 
 use crate::text::{comment_safe, summary_counts};
 
 /// A Markdown code span holding `s` whatever backticks it contains.
 fn code(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    push_code(&mut out, s);
+    out
+}
+
+/// Appends the code span of `s` to `out` (what [`code`] returns, without a string of its own).
+fn push_code(out: &mut String, s: &str) {
     let s = comment_safe(s);
+    if !s.contains('`') {
+        out.push('`');
+        out.push_str(&s);
+        out.push('`');
+        return;
+    }
     let mut fence = "`".to_string();
     while s.contains(&fence) {
         fence.push('`');
     }
-    if s.starts_with('`') || s.ends_with('`') {
-        format!("{fence} {s} {fence}")
+    let pad = if s.starts_with('`') || s.ends_with('`') {
+        " "
     } else {
-        format!("{fence}{s}{fence}")
+        ""
+    };
+    for part in [fence.as_str(), pad, &s, pad, &fence] {
+        out.push_str(part);
     }
 }
 
@@ -49,42 +65,61 @@ fn action_words(action: Action) -> &'static str {
 }
 
 fn write_evidence(out: &mut String, ev: &Evidence) {
-    let mut head = format!(
-        "- {} evidence {}",
-        capitalised(&ev.kind.to_string()),
-        code(&ev.location())
-    );
-    if let Some(name) = &ev.name {
-        write!(head, " (upstream name {})", code(name)).unwrap();
+    out.push_str("- ");
+    out.push_str(match ev.kind {
+        EvidenceKind::Certificate => "Certificate",
+        EvidenceKind::PublicKey => "Public key",
+        EvidenceKind::Facts => "Facts",
+    });
+    out.push_str(" evidence ");
+    match ev.position {
+        Some(p) => push_code(out, &format!("{}#{p}", ev.file)),
+        None => push_code(out, &ev.file),
     }
-    writeln!(out, "{head}").unwrap();
-    let mut field = |label: &str, value: String| writeln!(out, "  - {label}: {value}").unwrap();
+    if let Some(name) = &ev.name {
+        out.push_str(" (upstream name ");
+        push_code(out, name);
+        out.push(')');
+    }
+    out.push('\n');
+    let field = |out: &mut String, label: &str| {
+        out.push_str("  - ");
+        out.push_str(label);
+        out.push_str(": ");
+    };
     if let Some(s) = &ev.subject {
-        field("Subject", code(s));
+        field(out, "Subject");
+        push_code(out, s);
+        out.push('\n');
     }
     if let Some(s) = &ev.issuer {
-        field("Issuer", code(s));
+        field(out, "Issuer");
+        push_code(out, s);
+        out.push('\n');
     }
     if let Some(s) = &ev.serial {
-        field("Serial", code(&s.to_hex()));
+        field(out, "Serial");
+        push_code(out, &s.to_hex());
+        out.push('\n');
     }
     match (&ev.not_before, &ev.not_after) {
-        (Some(a), Some(b)) => field("Valid", format!("{a} to {b}")),
-        (Some(a), None) => field("Valid from", a.to_string()),
-        (None, Some(b)) => field("Valid until", b.to_string()),
+        (Some(a), Some(b)) => writeln!(out, "  - Valid: {a} to {b}").unwrap(),
+        (Some(a), None) => writeln!(out, "  - Valid from: {a}").unwrap(),
+        (None, Some(b)) => writeln!(out, "  - Valid until: {b}").unwrap(),
         (None, None) => {}
     }
     if let Some(h) = &ev.cert_sha256 {
-        field("Certificate SHA-256", code(&h.to_hex()));
+        field(out, "Certificate SHA-256");
+        push_code(out, h.hex_in(&mut [0; 64]));
+        out.push('\n');
     }
     if let Some(h) = &ev.cert_sha1 {
-        field("Certificate SHA-1", code(&h.to_hex()));
+        field(out, "Certificate SHA-1");
+        push_code(out, &h.to_hex());
+        out.push('\n');
     }
     if ev.kind == EvidenceKind::PublicKey {
-        field(
-            "Certificate",
-            "none: the evidence is the bare public key".to_string(),
-        );
+        out.push_str("  - Certificate: none: the evidence is the bare public key\n");
     }
 }
 
@@ -97,32 +132,74 @@ fn capitalised(s: &str) -> String {
 }
 
 fn write_entry(out: &mut String, incident: &Incident, entry: &Entry) {
-    writeln!(
-        out,
-        "#### SPKI SHA-256 {}",
-        code(&entry.spki_sha256.to_hex())
-    )
-    .unwrap();
-    writeln!(out).unwrap();
-    let others: Vec<String> = entry
-        .incidents
-        .iter()
-        .filter(|id| **id != incident.id)
-        .map(|id| format!("[{}](#{id})", id))
-        .collect();
-    if !others.is_empty() {
-        writeln!(out, "Also listed under {}.", others.join(", ")).unwrap();
-        writeln!(out).unwrap();
+    out.push_str("#### SPKI SHA-256 ");
+    push_code(out, entry.spki_sha256.hex_in(&mut [0; 64]));
+    out.push_str("\n\n");
+    let mut others = entry.incidents.iter().filter(|id| **id != incident.id);
+    if let Some(first) = others.next() {
+        write!(out, "Also listed under [{first}](#{first})").unwrap();
+        for id in others {
+            write!(out, ", [{id}](#{id})").unwrap();
+        }
+        out.push_str(".\n\n");
     }
     for ev in entry.evidence.iter().filter(|e| e.incident == incident.id) {
         write_evidence(out, ev);
     }
-    writeln!(out).unwrap();
+    out.push('\n');
+}
+
+/// The entries of each incident, in list order, in the order of `list.incidents`: one pass over
+/// the list, whatever the number of incidents.
+fn entries_by_incident(list: &Blocklist) -> Vec<Vec<&Entry>> {
+    let place: std::collections::BTreeMap<&IncidentId, usize> = list
+        .incidents
+        .iter()
+        .enumerate()
+        .map(|(i, incident)| (&incident.id, i))
+        .collect();
+    let mut by_incident: Vec<Vec<&Entry>> = vec![Vec::new(); list.incidents.len()];
+    for entry in &list.entries {
+        for id in &entry.incidents {
+            if let Some(&i) = place.get(id) {
+                by_incident[i].push(entry);
+            }
+        }
+    }
+    by_incident
+}
+
+/// Appends the sections of `entries`, rendered in parallel batches and joined in order.
+fn write_entries(out: &mut String, incident: &Incident, entries: &[&Entry]) {
+    use rayon::prelude::*;
+
+    const BATCH: usize = 4096;
+    if entries.len() <= BATCH {
+        for entry in entries {
+            write_entry(out, incident, entry);
+        }
+        return;
+    }
+    let parts: Vec<String> = entries
+        .par_chunks(BATCH)
+        .map(|batch| {
+            let mut part = String::with_capacity(256 * batch.len());
+            for entry in batch {
+                write_entry(&mut part, incident, entry);
+            }
+            part
+        })
+        .collect();
+    out.reserve(parts.iter().map(String::len).sum());
+    for part in parts {
+        out.push_str(&part);
+    }
 }
 
 /// Renders the whole file.
 pub(crate) fn render(list: &Blocklist) -> String {
-    let mut out = String::new();
+    // Room for a typical entry's section up front: a large list is not copied as it grows.
+    let mut out = String::with_capacity(8192 + 200 * list.entries.len());
     writeln!(out, "<!-- {GENERATED_NOTICE} -->").unwrap();
     writeln!(out).unwrap();
     writeln!(out, "# certblock: what is blocked and why").unwrap();
@@ -147,12 +224,9 @@ pub(crate) fn render(list: &Blocklist) -> String {
     writeln!(out).unwrap();
     writeln!(out, "| Incident | Action | Added | Keys |").unwrap();
     writeln!(out, "|---|---|---|---|").unwrap();
-    for incident in &list.incidents {
-        let keys = list
-            .entries
-            .iter()
-            .filter(|e| e.incidents.contains(&incident.id))
-            .count();
+    let by_incident = entries_by_incident(list);
+    for (incident, entries) in list.incidents.iter().zip(&by_incident) {
+        let keys = entries.len();
         writeln!(
             out,
             "| [{}](#{}) | {} | {} | {keys} |",
@@ -167,7 +241,7 @@ pub(crate) fn render(list: &Blocklist) -> String {
         .unwrap();
     }
     writeln!(out).unwrap();
-    for incident in &list.incidents {
+    for (incident, entries) in list.incidents.iter().zip(&by_incident) {
         writeln!(out, "<a id=\"{}\"></a>", incident.id).unwrap();
         writeln!(out).unwrap();
         writeln!(out, "### {}", plain(&incident.title)).unwrap();
@@ -199,13 +273,7 @@ pub(crate) fn render(list: &Blocklist) -> String {
         writeln!(out).unwrap();
         writeln!(out, "{}", plain(&incident.summary)).unwrap();
         writeln!(out).unwrap();
-        for entry in list
-            .entries
-            .iter()
-            .filter(|e| e.incidents.contains(&incident.id))
-        {
-            write_entry(&mut out, incident, entry);
-        }
+        write_entries(&mut out, incident, entries);
     }
     // One trailing newline exactly, whatever the last section wrote.
     while out.ends_with("\n\n") {

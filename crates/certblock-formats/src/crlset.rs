@@ -162,7 +162,7 @@ fn plan(list: &Blocklist) -> (Vec<(Sha256Hash, Action)>, Vec<Unexpressed>) {
             if let Some((key, _)) = keys.pop() {
                 dropped.push(Unexpressed {
                     spki_sha256: key,
-                    reason: "the CRLSet header is limited to 65,535 bytes and is full".to_string(),
+                    reason: "the CRLSet header is limited to 65,535 bytes and is full",
                 });
             }
         }

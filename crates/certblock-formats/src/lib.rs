@@ -51,6 +51,7 @@ pub struct Rendered {
 pub struct Unexpressed {
     /// The entry's key: SHA-256 of its DER SubjectPublicKeyInfo.
     pub spki_sha256: Sha256Hash,
-    /// Why the format cannot carry it, in plain words.
-    pub reason: String,
+    /// Why the format cannot carry it, in plain words (one sentence per cause, shared by every
+    /// entry it applies to).
+    pub reason: &'static str,
 }

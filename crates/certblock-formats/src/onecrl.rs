@@ -418,7 +418,7 @@ fn plan(list: &Blocklist) -> Plan {
         if let Some(reason) = unexpressible(entry) {
             unexpressed.push(Unexpressed {
                 spki_sha256: key,
-                reason: reason.to_string(),
+                reason,
             });
             continue;
         }
@@ -466,7 +466,7 @@ fn note(list: &Blocklist, unexpressed: &[Unexpressed]) -> Note {
                     .entry(&u.spki_sha256)
                     .map(|e| e.primary_incident().to_string())
                     .unwrap_or_default(),
-                reason: u.reason.clone(),
+                reason: u.reason.to_string(),
             })
             .collect(),
     }

@@ -29,6 +29,17 @@ impl Sha256Hash {
         crate::bytes::hex_encode(&self.0)
     }
 
+    /// Lowercase hex, 64 digits, written into `buf` (no allocation: lists hold millions of
+    /// these, and writers format each one).
+    pub fn hex_in<'b>(&self, buf: &'b mut [u8; 64]) -> &'b str {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        for (pair, b) in buf.chunks_exact_mut(2).zip(self.0) {
+            pair[0] = DIGITS[usize::from(b >> 4)];
+            pair[1] = DIGITS[usize::from(b & 15)];
+        }
+        std::str::from_utf8(buf).expect("hex digits are ASCII")
+    }
+
     /// Standard base64 with padding (the form CRLSet headers and OneCRL `pubKeyHash` use).
     pub fn to_base64(&self) -> String {
         crate::bytes::base64_encode(&self.0)
@@ -75,7 +86,7 @@ impl FromStr for Sha256Hash {
 
 impl fmt::Display for Sha256Hash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_hex())
+        f.write_str(self.hex_in(&mut [0; 64]))
     }
 }
 
@@ -87,20 +98,48 @@ impl fmt::Debug for Sha256Hash {
 
 impl Serialize for Sha256Hash {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.to_hex())
+        serializer.serialize_str(self.hex_in(&mut [0; 64]))
     }
 }
 
 impl<'de> Deserialize<'de> for Sha256Hash {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(deserializer)?;
-        s.parse().map_err(serde::de::Error::custom)
+        /// Parses the string where the reader holds it: no copy per value.
+        struct HexVisitor;
+
+        impl serde::de::Visitor<'_> for HexVisitor {
+            type Value = Sha256Hash;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a SHA-256 value as 64 hex digits")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Sha256Hash, E> {
+                s.parse().map_err(E::custom)
+            }
+        }
+
+        deserializer.deserialize_str(HexVisitor)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex_in_a_buffer_is_to_hex_and_json_round_trips() {
+        let h = Sha256Hash::digest(b"key");
+        assert_eq!(h.hex_in(&mut [0; 64]), h.to_hex());
+        assert_eq!(h.to_string(), h.to_hex());
+        let json = serde_json::to_string(&h).unwrap();
+        assert_eq!(json, format!("\"{}\"", h.to_hex()));
+        assert_eq!(serde_json::from_str::<Sha256Hash>(&json).unwrap(), h);
+        let wrong = serde_json::from_str::<Sha256Hash>("12").unwrap_err();
+        assert!(wrong.to_string().contains("64 hex digits"), "{wrong}");
+        let short = serde_json::from_str::<Sha256Hash>("\"abcd\"").unwrap_err();
+        assert!(short.to_string().contains("64 hex digits"), "{short}");
+    }
 
     #[test]
     fn parses_and_prints_hex() {

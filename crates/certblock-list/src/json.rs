@@ -9,12 +9,25 @@ use crate::{Blocklist, Entry, GENERATED_NOTICE, Incident, ListError, Sha256Hash}
 /// The value of the `format` field: the name and version of the JSON form.
 pub const LIST_FORMAT: &str = "certblock-list/1";
 
-/// The file layout; field order here is the order in the file.
-#[derive(Serialize, Deserialize)]
+/// The file layout as written: borrows the list, so writing copies nothing. Field order here is
+/// the order in the file, and must match [`ListFile`].
+#[derive(Serialize)]
+struct ListFileRef<'a> {
+    #[serde(rename = "@generated")]
+    generated: &'a str,
+    format: &'a str,
+    sequence: u64,
+    source_digest: Sha256Hash,
+    incidents: &'a [Incident],
+    entries: &'a [Entry],
+}
+
+/// The file layout as read; field order here is the order in the file.
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ListFile {
     #[serde(rename = "@generated")]
-    generated: String,
+    _generated: serde::de::IgnoredAny,
     format: String,
     sequence: u64,
     source_digest: Sha256Hash,
@@ -25,22 +38,32 @@ struct ListFile {
 impl Blocklist {
     /// The list as pretty-printed JSON with a final newline, headed by the `@generated` notice.
     pub fn to_json(&self) -> String {
-        let file = ListFile {
-            generated: GENERATED_NOTICE.to_string(),
-            format: LIST_FORMAT.to_string(),
+        let file = ListFileRef {
+            generated: GENERATED_NOTICE,
+            format: LIST_FORMAT,
             sequence: self.sequence,
             source_digest: self.source_digest,
-            incidents: self.incidents.clone(),
-            entries: self.entries.clone(),
+            incidents: &self.incidents,
+            entries: &self.entries,
         };
-        let mut text = serde_json::to_string_pretty(&file).expect("a list always serializes");
-        text.push('\n');
-        text
+        // Room for a typical entry up front: a large list is not copied as the text grows.
+        let mut text = Vec::with_capacity(4096 + 512 * self.entries.len());
+        serde_json::to_writer_pretty(&mut text, &file).expect("a list always serializes");
+        text.push(b'\n');
+        String::from_utf8(text).expect("serde_json writes UTF-8")
     }
 
     /// Reads a list from JSON text and checks its invariants.
     pub fn from_json(text: &str) -> Result<Blocklist, ListError> {
         Self::from_json_at(text, None)
+    }
+
+    /// Reads a list from JSON text without checking its invariants (the format name is still
+    /// checked). Only for text that must equal a list already checked, such as the compiler's
+    /// read-back of the `blocklist.json` it has just written: a list equal to a valid list is
+    /// valid, so checking it again would only cost time.
+    pub fn from_json_unvalidated(text: &str) -> Result<Blocklist, ListError> {
+        Self::parse_json(text, None)
     }
 
     /// Reads and checks the list in `path`.
@@ -53,6 +76,14 @@ impl Blocklist {
     }
 
     fn from_json_at(text: &str, path: Option<PathBuf>) -> Result<Blocklist, ListError> {
+        let list = Self::parse_json(text, path.clone())?;
+        list.validate()
+            .map_err(|problems| ListError::Invalid { path, problems })?;
+        Ok(list)
+    }
+
+    /// Parses the JSON form and checks the format name, not the invariants.
+    fn parse_json(text: &str, path: Option<PathBuf>) -> Result<Blocklist, ListError> {
         let file: ListFile = serde_json::from_str(text).map_err(|e| ListError::Json {
             path: path.clone(),
             line: e.line(),
@@ -68,15 +99,12 @@ impl Blocklist {
                 )],
             });
         }
-        let list = Blocklist {
+        Ok(Blocklist {
             sequence: file.sequence,
             source_digest: file.source_digest,
             incidents: file.incidents,
             entries: file.entries,
-        };
-        list.validate()
-            .map_err(|problems| ListError::Invalid { path, problems })?;
-        Ok(list)
+        })
     }
 }
 

@@ -20,6 +20,7 @@ mod error;
 mod hash;
 mod json;
 mod model;
+mod small_vec;
 
 pub use bytes::{Base64Bytes, HexBytes};
 pub use date::{Date, Timestamp};

@@ -307,12 +307,14 @@ pub struct Entry {
     /// What browsers do with the key.
     pub action: Action,
     /// The incidents that list the key, sorted; the first is the one the runtime names.
+    #[serde(deserialize_with = "crate::small_vec::deserialize")]
     pub incidents: Vec<IncidentId>,
     /// The `distrust_after` of the entry's incidents (they must all agree): the key distrusts
     /// only chains whose leaf notBefore is strictly later. Absent: always distrusted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub distrust_after: Option<Timestamp>,
     /// Every piece of evidence, sorted by incident, file and position; never empty.
+    #[serde(deserialize_with = "crate::small_vec::deserialize")]
     pub evidence: Vec<Evidence>,
 }
 

@@ -93,7 +93,7 @@ pub(super) fn plan(list: &Blocklist) -> Plan<'_> {
         if let Some(reason) = unexpressible(entry) {
             unexpressed.push(Unexpressed {
                 spki_sha256: entry.spki_sha256,
-                reason: reason.to_string(),
+                reason,
             });
             continue;
         }
