@@ -4,14 +4,57 @@
 //! `blocked-interception` keys into `kKnownInterceptionList`. Both arrays are sorted ascending
 //! (Chromium's own file is not), so callers may `std::binary_search` them.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use certblock_list::{Blocklist, Entry, GENERATED_NOTICE};
 
-use crate::text::{comment_safe, summary_counts};
+use crate::text::{comment_safe, render_in_order, summary_counts};
 
 /// Bytes per line, as in Chromium's file.
 const BYTES_PER_LINE: usize = 11;
+
+/// One key of an array: a comment line per distinct evidence name, then its 32 bytes.
+fn write_key(out: &mut String, entry: &Entry) {
+    let mut previous: Option<Cow<'_, str>> = None;
+    for ev in &entry.evidence {
+        let name = match &ev.name {
+            Some(name) => Cow::Borrowed(name.as_str()),
+            None => Cow::Owned(ev.location()),
+        };
+        if previous.as_ref() != Some(&name) {
+            out.push_str("    // ");
+            out.push_str(&comment_safe(&name));
+            out.push('\n');
+        }
+        previous = Some(name);
+    }
+    if let Some(after) = entry.distrust_after {
+        writeln!(
+            out,
+            "    // distrust_after {after}: this array cannot carry the date; the key is blocked for all certificates"
+        )
+        .unwrap();
+    }
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let bytes = entry.spki_sha256.as_bytes();
+    for (i, chunk) in bytes.chunks(BYTES_PER_LINE).enumerate() {
+        out.push_str(if i == 0 { "    {" } else { "     " });
+        for (j, b) in chunk.iter().enumerate() {
+            if j > 0 {
+                out.push_str(", ");
+            }
+            out.push_str("0x");
+            out.push(DIGITS[usize::from(b >> 4)] as char);
+            out.push(DIGITS[usize::from(b & 15)] as char);
+        }
+        out.push_str(if (i + 1) * BYTES_PER_LINE >= bytes.len() {
+            "},\n"
+        } else {
+            ",\n"
+        });
+    }
+}
 
 fn write_array(out: &mut String, name: &str, entries: &[&Entry]) {
     writeln!(
@@ -19,38 +62,7 @@ fn write_array(out: &mut String, name: &str, entries: &[&Entry]) {
         "static constexpr uint8_t {name}[][crypto::kSHA256Length] = {{"
     )
     .unwrap();
-    for entry in entries {
-        let mut names: Vec<String> = entry.evidence.iter().map(|e| e.display_name()).collect();
-        names.dedup();
-        for name in names {
-            writeln!(out, "    // {}", comment_safe(&name)).unwrap();
-        }
-        if let Some(after) = entry.distrust_after {
-            writeln!(
-                out,
-                "    // distrust_after {after}: this array cannot carry the date; the key is blocked for all certificates"
-            )
-            .unwrap();
-        }
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
-        let bytes = entry.spki_sha256.as_bytes();
-        for (i, chunk) in bytes.chunks(BYTES_PER_LINE).enumerate() {
-            out.push_str(if i == 0 { "    {" } else { "     " });
-            for (j, b) in chunk.iter().enumerate() {
-                if j > 0 {
-                    out.push_str(", ");
-                }
-                out.push_str("0x");
-                out.push(DIGITS[usize::from(b >> 4)] as char);
-                out.push(DIGITS[usize::from(b & 15)] as char);
-            }
-            out.push_str(if (i + 1) * BYTES_PER_LINE >= bytes.len() {
-                "},\n"
-            } else {
-                ",\n"
-            });
-        }
-    }
+    render_in_order(out, entries, 240, |out, entry| write_key(out, entry));
     out.push_str("};\n");
 }
 

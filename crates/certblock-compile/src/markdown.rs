@@ -8,7 +8,7 @@ use certblock_list::{
     Action, Blocklist, Entry, Evidence, EvidenceKind, GENERATED_NOTICE, Incident, IncidentId,
 };
 
-use crate::text::{comment_safe, summary_counts};
+use crate::text::{comment_safe, render_in_order, summary_counts};
 
 /// A Markdown code span holding `s` whatever backticks it contains.
 fn code(s: &str) -> String {
@@ -169,33 +169,6 @@ fn entries_by_incident(list: &Blocklist) -> Vec<Vec<&Entry>> {
     by_incident
 }
 
-/// Appends the sections of `entries`, rendered in parallel batches and joined in order.
-fn write_entries(out: &mut String, incident: &Incident, entries: &[&Entry]) {
-    use rayon::prelude::*;
-
-    const BATCH: usize = 4096;
-    if entries.len() <= BATCH {
-        for entry in entries {
-            write_entry(out, incident, entry);
-        }
-        return;
-    }
-    let parts: Vec<String> = entries
-        .par_chunks(BATCH)
-        .map(|batch| {
-            let mut part = String::with_capacity(256 * batch.len());
-            for entry in batch {
-                write_entry(&mut part, incident, entry);
-            }
-            part
-        })
-        .collect();
-    out.reserve(parts.iter().map(String::len).sum());
-    for part in parts {
-        out.push_str(&part);
-    }
-}
-
 /// Renders the whole file.
 pub(crate) fn render(list: &Blocklist) -> String {
     // Room for a typical entry's section up front: a large list is not copied as it grows.
@@ -273,7 +246,9 @@ pub(crate) fn render(list: &Blocklist) -> String {
         writeln!(out).unwrap();
         writeln!(out, "{}", plain(&incident.summary)).unwrap();
         writeln!(out).unwrap();
-        write_entries(&mut out, incident, entries);
+        render_in_order(&mut out, entries, 200, |out, entry| {
+            write_entry(out, incident, entry)
+        });
     }
     // One trailing newline exactly, whatever the last section wrote.
     while out.ends_with("\n\n") {

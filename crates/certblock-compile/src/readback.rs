@@ -61,13 +61,12 @@ pub fn read_chromium_inc(text: &str) -> Result<(IncArray, IncArray), String> {
         let body = &body[..body
             .find("\n};")
             .ok_or(format!("array {name} is not closed"))?];
-        let bytes: Vec<u8> = body
-            .lines()
-            .filter(|l| !l.trim_start().starts_with("//"))
-            .flat_map(|l| l.split(|c: char| !c.is_ascii_alphanumeric()))
-            .filter_map(|t| t.strip_prefix("0x"))
-            .map(|h| u8::from_str_radix(h, 16).map_err(|_| format!("bad byte 0x{h} in {name}")))
-            .collect::<Result<_, _>>()?;
+        let mut bytes: Vec<u8> = Vec::with_capacity(body.len() / 7);
+        for line in body.lines() {
+            if !line.trim_start().starts_with("//") {
+                read_hex_tokens(line, &mut bytes).map_err(|h| format!("bad byte {h} in {name}"))?;
+            }
+        }
         if bytes.len() % 32 != 0 {
             return Err(format!(
                 "array {name} holds {} bytes, not a multiple of 32",
@@ -80,6 +79,30 @@ pub fn read_chromium_inc(text: &str) -> Result<(IncArray, IncArray), String> {
             .collect())
     };
     Ok((array("kSPKIBlockList")?, array("kKnownInterceptionList")?))
+}
+
+/// Appends the value of every `0x..` token of `line` (a token is a run of ASCII letters and
+/// digits) to `out`; a `0x` token that is not one byte in hex is returned as the error.
+fn read_hex_tokens<'a>(line: &'a str, out: &mut Vec<u8>) -> Result<(), &'a str> {
+    let bytes = line.as_bytes();
+    let mut at = 0;
+    while at < bytes.len() {
+        if !bytes[at].is_ascii_alphanumeric() {
+            at += 1;
+            continue;
+        }
+        let start = at;
+        while at < bytes.len() && bytes[at].is_ascii_alphanumeric() {
+            at += 1;
+        }
+        if let Some(hex) = line[start..at].strip_prefix("0x") {
+            match (hex.len(), u8::from_str_radix(hex, 16)) {
+                (1 | 2, Ok(value)) => out.push(value),
+                _ => return Err(&line[start..at]),
+            }
+        }
+    }
+    Ok(())
 }
 
 fn variant(action: Action) -> &'static str {
@@ -369,6 +392,16 @@ mod tests {
                 .count(),
             2
         );
+    }
+
+    #[test]
+    fn hex_tokens_are_read_and_bad_ones_named() {
+        let mut out = Vec::new();
+        read_hex_tokens("    {0x00, 0xff, 0xA,x0x1 0x7f},", &mut out).unwrap();
+        assert_eq!(out, [0x00, 0xff, 0x0a, 0x7f]);
+        assert_eq!(read_hex_tokens("{0x100}", &mut out), Err("0x100"));
+        assert_eq!(read_hex_tokens("0x, 0x01", &mut out), Err("0x"));
+        assert_eq!(read_hex_tokens("0xg1", &mut out), Err("0xg1"));
     }
 
     #[test]

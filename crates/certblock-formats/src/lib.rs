@@ -55,3 +55,41 @@ pub struct Unexpressed {
     /// entry it applies to).
     pub reason: &'static str,
 }
+
+/// The entries a format left out that share one reason, with each entry's first incident.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct ReasonGroup<'a> {
+    /// Why the format cannot carry these entries.
+    pub reason: &'static str,
+    /// Each entry's key and first incident, in list order.
+    pub keys: Vec<(Sha256Hash, &'a certblock_list::IncidentId)>,
+}
+
+/// Groups `unexpressed` (in list order, as writers return it) by reason, reasons in sorted order,
+/// so a file that cannot carry a million keys states each reason once, not a million times.
+/// One walk over the list finds every entry's incident.
+pub fn group_by_reason<'a>(
+    list: &'a certblock_list::Blocklist,
+    unexpressed: &[Unexpressed],
+) -> Vec<ReasonGroup<'a>> {
+    let mut groups: std::collections::BTreeMap<&'static str, ReasonGroup<'a>> = Default::default();
+    let mut entries = list.entries.iter();
+    for u in unexpressed {
+        // Both are in list order, so the entry is further along, unless a caller broke the order.
+        let entry = entries
+            .by_ref()
+            .find(|e| e.spki_sha256 == u.spki_sha256)
+            .or_else(|| list.entry(&u.spki_sha256));
+        // Writers report only entries of the list; a key that is not one has no entry to name.
+        let Some(entry) = entry else { continue };
+        groups
+            .entry(u.reason)
+            .or_insert_with(|| ReasonGroup {
+                reason: u.reason,
+                keys: Vec::new(),
+            })
+            .keys
+            .push((u.spki_sha256, entry.primary_incident()));
+    }
+    groups.into_values().collect()
+}

@@ -106,19 +106,30 @@ pub struct Note {
     pub generated: String,
     /// The list's sequence number.
     pub sequence: u64,
-    /// Entries OneCRL cannot express.
+    /// Entries OneCRL cannot express, grouped by reason (reasons in sorted order).
     pub not_expressible: Vec<NotExpressible>,
 }
 
-/// One entry of [`Note::not_expressible`].
+/// The entries of [`Note::not_expressible`] that share one reason.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NotExpressible {
+    /// Why OneCRL cannot carry these entries.
+    pub reason: String,
+    /// How many entries follow.
+    pub count: usize,
+    /// The entries, in list order.
+    pub entries: Vec<UnexpressedKey>,
+}
+
+/// One entry OneCRL cannot express: its key and first incident.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnexpressedKey {
     /// The entry's key.
     pub spki_sha256: Sha256Hash,
     /// Its first incident.
     pub incident: String,
-    /// Why OneCRL cannot carry it.
-    pub reason: String,
 }
 
 /// Bytes written as base64 in the file.
@@ -458,15 +469,19 @@ fn note(list: &Blocklist, unexpressed: &[Unexpressed]) -> Note {
     Note {
         generated: GENERATED_NOTICE.to_string(),
         sequence: list.sequence,
-        not_expressible: unexpressed
-            .iter()
-            .map(|u| NotExpressible {
-                spki_sha256: u.spki_sha256,
-                incident: list
-                    .entry(&u.spki_sha256)
-                    .map(|e| e.primary_incident().to_string())
-                    .unwrap_or_default(),
-                reason: u.reason.to_string(),
+        not_expressible: crate::group_by_reason(list, unexpressed)
+            .into_iter()
+            .map(|group| NotExpressible {
+                reason: group.reason.to_string(),
+                count: group.keys.len(),
+                entries: group
+                    .keys
+                    .into_iter()
+                    .map(|(spki_sha256, incident)| UnexpressedKey {
+                        spki_sha256,
+                        incident: incident.to_string(),
+                    })
+                    .collect(),
             })
             .collect(),
     }
@@ -630,12 +645,15 @@ pub fn dump(parsed: &OneCrl) -> String {
     }
     if let Some(n) = &parsed.certblock {
         let _ = writeln!(out, "certblock: {} (sequence {})", n.generated, n.sequence);
-        for u in &n.not_expressible {
+        for group in &n.not_expressible {
             let _ = writeln!(
                 out,
-                "not expressible: SPKI SHA-256 {} ({}): {}",
-                u.spki_sha256, u.incident, u.reason
+                "not expressible: {} ({} entries):",
+                group.reason, group.count
             );
+            for u in &group.entries {
+                let _ = writeln!(out, "  SPKI SHA-256 {} ({})", u.spki_sha256, u.incident);
+            }
         }
     }
     for r in &parsed.records {

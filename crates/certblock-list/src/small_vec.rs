@@ -42,7 +42,7 @@ where
 #[cfg(test)]
 mod tests {
     /// A struct with one field read by [`super::deserialize`].
-    #[derive(serde::Deserialize)]
+    #[derive(serde::Deserialize, Debug)]
     struct Holder {
         #[serde(deserialize_with = "super::deserialize")]
         items: Vec<String>,

@@ -252,19 +252,24 @@ pub fn render(list: &Blocklist) -> Rendered {
     if !plan.unexpressed.is_empty() {
         let _ = writeln!(
             out,
-            "# not expressible in certdata.txt ({} entries):",
+            "# not expressible in certdata.txt ({} entries), by reason:",
             plan.unexpressed.len()
         );
-        for u in &plan.unexpressed {
-            let incident = list
-                .entry(&u.spki_sha256)
-                .map(|e| e.primary_incident().to_string())
-                .unwrap_or_default();
+        for group in crate::group_by_reason(list, &plan.unexpressed) {
             let _ = writeln!(
                 out,
-                "# SPKI SHA-256 {} ({incident}): {}",
-                u.spki_sha256, u.reason
+                "# not expressible: {} ({} entries):",
+                group.reason,
+                group.keys.len()
             );
+            out.reserve(90 * group.keys.len());
+            for (key, incident) in group.keys {
+                out.push_str("#   SPKI SHA-256 ");
+                out.push_str(key.hex_in(&mut [0; 64]));
+                out.push_str(" (");
+                out.push_str(incident.as_str());
+                out.push_str(")\n");
+            }
         }
         out.push_str("#\n");
     }
