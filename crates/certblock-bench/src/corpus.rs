@@ -49,6 +49,10 @@ pub enum Layout {
     Files,
     /// A few large PEM bundles (at most `per_bundle` certificates each) in one incident folder.
     Bundles,
+    /// Bare keys known only by their facts: `facts.json` files of `per_facts_file` records
+    /// (`spki_sha256` and `name`, like `sources/mozilla-onecrl-key-blocks/facts.json`), one per
+    /// incident folder.
+    Facts,
 }
 
 impl std::str::FromStr for Layout {
@@ -57,7 +61,8 @@ impl std::str::FromStr for Layout {
         match s {
             "files" => Ok(Layout::Files),
             "bundles" => Ok(Layout::Bundles),
-            _ => Err(format!("unknown layout {s:?}: files or bundles")),
+            "facts" => Ok(Layout::Facts),
+            _ => Err(format!("unknown layout {s:?}: files, bundles or facts")),
         }
     }
 }
@@ -67,6 +72,7 @@ impl fmt::Display for Layout {
         f.write_str(match self {
             Layout::Files => "files",
             Layout::Bundles => "bundles",
+            Layout::Facts => "facts",
         })
     }
 }
@@ -282,6 +288,10 @@ pub struct CorpusSpec {
     pub per_incident: u64,
     /// Certificates per bundle ([`Layout::Bundles`]); ingest accepts at most 10,000 by default.
     pub per_bundle: u64,
+    /// Records per `facts.json` ([`Layout::Facts`]), each file in an incident folder of its own.
+    /// A record takes about 139 bytes, so ingest's default limit of 1 MiB per file takes 7,500;
+    /// more need a larger limit (`--max-file-bytes`), as one file of 1M records (139 MB) does.
+    pub per_facts_file: u64,
     /// The key kind of every certificate.
     pub key: KeyKind,
     /// The seed: the same spec writes the same bytes.
@@ -291,7 +301,7 @@ pub struct CorpusSpec {
 /// What was written.
 #[derive(Clone, Copy, Debug)]
 pub struct CorpusStats {
-    /// Certificates written.
+    /// Certificates (or, for [`Layout::Facts`], facts records) written.
     pub certificates: u64,
     /// Evidence files written (incident.json not counted).
     pub files: u64,
@@ -307,6 +317,33 @@ fn incident_json(n: u64, of: u64, layout: Layout) -> String {
     )
 }
 
+/// A `facts.json` of `n` bare-key records from index `first`: a random SPKI SHA-256 and the
+/// name `synthetic key INDEX` each, written as Python's `json.dump(indent=2)` would.
+pub fn facts_json(seed: u64, first: u64, n: u64) -> String {
+    use std::fmt::Write as _;
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(n as usize * 140 + 32);
+    text.push_str("{\n  \"records\": [");
+    let mut key = [0u8; 32];
+    for index in first..first + n {
+        Rng::for_item(seed, index).fill(&mut key);
+        if index > first {
+            text.push(',');
+        }
+        text.push_str("\n    {\n      \"spki_sha256\": \"");
+        for b in key {
+            text.push(char::from(HEX[usize::from(b >> 4)]));
+            text.push(char::from(HEX[usize::from(b & 15)]));
+        }
+        let _ = write!(
+            text,
+            "\",\n      \"name\": \"synthetic key {index}\"\n    }}"
+        );
+    }
+    text.push_str("\n  ]\n}\n");
+    text
+}
+
 /// Writes the corpus into the `sources` folder `out`, which must not exist or be empty.
 pub fn write_corpus(out: &Path, spec: &CorpusSpec) -> io::Result<CorpusStats> {
     if out.exists() && fs::read_dir(out)?.next().is_some() {
@@ -320,10 +357,11 @@ pub fn write_corpus(out: &Path, spec: &CorpusSpec) -> io::Result<CorpusStats> {
     // Units of work: (incident folder, file name, first index, certificates in the file).
     let group = match spec.layout {
         Layout::Files => spec.per_incident.max(1),
+        Layout::Facts => spec.per_facts_file.max(1),
         Layout::Bundles => u64::MAX,
     };
     let incidents = match spec.layout {
-        Layout::Files => spec.count.div_ceil(group).max(1),
+        Layout::Files | Layout::Facts => spec.count.div_ceil(group).max(1),
         Layout::Bundles => 1,
     };
     let dir_of = |i: u64| out.join(format!("synthetic-{i:05}"));
@@ -348,7 +386,44 @@ pub fn write_corpus(out: &Path, spec: &CorpusSpec) -> io::Result<CorpusStats> {
                 })
                 .collect()
         }
+        Layout::Facts => (0..incidents)
+            .map(|i| {
+                let first = i * group;
+                (
+                    dir_of(i).join("facts.json"),
+                    first,
+                    group.min(spec.count - first),
+                )
+            })
+            .collect(),
     };
+    if spec.layout == Layout::Facts {
+        let bytes = units
+            .par_iter()
+            .map(|(path, first, n)| -> io::Result<u64> {
+                let text = facts_json(spec.seed, *first, *n);
+                fs::write(path, &text)?;
+                Ok(text.len() as u64)
+            })
+            .try_reduce(|| 0, |a, b| Ok(a + b))?;
+        let stats = CorpusStats {
+            certificates: spec.count,
+            files: units.len() as u64,
+            bytes,
+            incidents,
+        };
+        fs::write(
+            out.join("README.md"),
+            format!(
+                "# Synthetic corpus\n\nWritten by `certblock-bench`'s `make-corpus`: {} bare keys \
+                 known by their facts (`spki_sha256` and `name`), layout facts, {} facts.json \
+                 file(s) of at most {} records, {} bytes, {} incident folder(s), seed {}.\nThe \
+                 keys are random bytes: for benchmarks only.\n",
+                stats.certificates, stats.files, group, stats.bytes, stats.incidents, spec.seed
+            ),
+        )?;
+        return Ok(stats);
+    }
     let bytes: u64 = units
         .par_iter()
         .map_init(
@@ -423,7 +498,7 @@ mod tests {
 
     #[test]
     fn a_small_corpus_ingests() {
-        for layout in [Layout::Files, Layout::Bundles] {
+        for layout in [Layout::Files, Layout::Bundles, Layout::Facts] {
             let dir = std::env::temp_dir().join(format!(
                 "certblock-bench-test-{}-{layout}",
                 std::process::id()
@@ -434,11 +509,25 @@ mod tests {
                 layout,
                 per_incident: 10,
                 per_bundle: 10,
+                per_facts_file: 10,
                 key: KeyKind::Rsa2048,
                 seed: 1,
             };
             let stats = write_corpus(&dir, &spec).unwrap();
             assert_eq!(stats.files, if layout == Layout::Files { 25 } else { 3 });
+            if layout == Layout::Facts {
+                assert_eq!(stats.incidents, 3);
+                let text = fs::read(dir.join("synthetic-00001/facts.json")).unwrap();
+                let records = certblock_ingest::parse_facts(
+                    Path::new("facts.json"),
+                    "synthetic-00001/facts.json",
+                    &"synthetic-00001".parse().unwrap(),
+                    &text,
+                )
+                .unwrap();
+                assert_eq!(records.len(), 10);
+                assert_eq!(records[3].1.name.as_deref(), Some("synthetic key 13"));
+            }
             let ingested =
                 certblock_ingest::ingest(&dir, &certblock_ingest::IngestOptions::default())
                     .unwrap();

@@ -14,6 +14,7 @@ fn progress_counts_files_and_certificates() {
         layout: Layout::Files,
         per_incident: 20,
         per_bundle: 10,
+        per_facts_file: 7_500,
         key: KeyKind::EcP256,
         seed: 3,
     };

@@ -55,11 +55,13 @@ fn looks_like_private_key(der: &[u8]) -> bool {
 /// Reads a certificate that must be one (a PEM CERTIFICATE block).
 #[cfg(test)]
 pub(crate) fn certificate(der: &[u8]) -> Result<Described, ProblemKind> {
-    certificate_owned(der.to_vec())
+    certificate_owned(der.to_vec(), true)
 }
 
-/// [`certificate`], keeping `der` itself (not a copy) as the item's certificate.
-pub(crate) fn certificate_owned(der: Vec<u8>) -> Result<Described, ProblemKind> {
+/// [`certificate`], keeping `der` itself (not a copy) as the item's certificate; the item's
+/// `spki_der` is left empty unless `keep_spki` (the list does not record a certificate's key
+/// apart from the certificate, so ingest does without the copy).
+pub(crate) fn certificate_owned(der: Vec<u8>, keep_spki: bool) -> Result<Described, ProblemKind> {
     if der.is_empty() {
         return Err(ProblemKind::BadCertificate {
             detail: "the block is empty".to_string(),
@@ -69,7 +71,7 @@ pub(crate) fn certificate_owned(der: Vec<u8>) -> Result<Described, ProblemKind> 
         .with_deep_parse_extensions(false)
         .parse(&der)
     {
-        Ok(([], cert)) => describe_certificate(&der, &cert),
+        Ok(([], cert)) => describe_certificate(&der, &cert, keep_spki),
         Ok((rest, _)) => {
             return Err(ProblemKind::TrailingBytes {
                 count: rest.len(),
@@ -94,7 +96,7 @@ pub(crate) fn public_key(der: &[u8]) -> Result<Described, ProblemKind> {
         });
     }
     match SubjectPublicKeyInfo::from_der(der) {
-        Ok(([], spki)) => Ok(describe_key(&spki)),
+        Ok(([], spki)) => Ok(describe_key(&spki, true)),
         Ok((rest, _)) => Err(ProblemKind::TrailingBytes {
             count: rest.len(),
             after: ItemKind::PublicKey,
@@ -110,7 +112,7 @@ pub(crate) fn certificate_or_key(der: &[u8]) -> Result<Described, ProblemKind> {
         .parse(der)
     {
         Ok(([], cert)) => {
-            let mut described = describe_certificate(der, &cert);
+            let mut described = describe_certificate(der, &cert, true);
             described.item.certificate_der = Some(der.to_vec());
             return Ok(described);
         }
@@ -123,7 +125,7 @@ pub(crate) fn certificate_or_key(der: &[u8]) -> Result<Described, ProblemKind> {
         Err(e) => reason(&e),
     };
     let key_error = match SubjectPublicKeyInfo::from_der(der) {
-        Ok(([], spki)) => return Ok(describe_key(&spki)),
+        Ok(([], spki)) => return Ok(describe_key(&spki, true)),
         Ok((rest, _)) => {
             return Err(ProblemKind::TrailingBytes {
                 count: rest.len(),
@@ -197,8 +199,9 @@ fn key_algorithm(spki: &SubjectPublicKeyInfo<'_>) -> (String, Option<usize>, boo
     }
 }
 
-/// An item for a bare public key.
-fn describe_key(spki: &SubjectPublicKeyInfo<'_>) -> Described {
+/// An item for a bare public key; its `spki_der` is a copy of the key's DER if `keep_der`, else
+/// empty (its hash is always computed).
+fn describe_key(spki: &SubjectPublicKeyInfo<'_>, keep_der: bool) -> Described {
     let (key_algorithm, key_bits, usual) = key_algorithm(spki);
     let mut warnings = Vec::new();
     if !usual {
@@ -206,7 +209,12 @@ fn describe_key(spki: &SubjectPublicKeyInfo<'_>) -> Described {
             algorithm: key_algorithm.clone(),
         });
     }
-    let item = EvidenceItem::key(spki.raw.to_vec(), key_algorithm, key_bits);
+    let der = if keep_der {
+        spki.raw.to_vec()
+    } else {
+        Vec::new()
+    };
+    let item = EvidenceItem::key(Sha256Hash::digest(spki.raw), der, key_algorithm, key_bits);
     Described { item, warnings }
 }
 
@@ -292,10 +300,10 @@ fn timestamp(time: &ASN1Time) -> Option<Timestamp> {
 
 /// An item for a certificate, with everything the evidence records but the certificate itself
 /// (the caller moves it in, so it is never copied).
-fn describe_certificate(der: &[u8], cert: &X509Certificate<'_>) -> Described {
+fn describe_certificate(der: &[u8], cert: &X509Certificate<'_>, keep_spki: bool) -> Described {
     use sha1::Digest as _;
     let tbs = &cert.tbs_certificate;
-    let key = describe_key(&tbs.subject_pki);
+    let key = describe_key(&tbs.subject_pki, keep_spki);
     let mut warnings = Vec::new();
     let mut item = key.item;
     item.kind = EvidenceKind::Certificate;

@@ -9,6 +9,7 @@ use certblock_list::{
 use crate::IngestOptions;
 use crate::der;
 use crate::error::{Problem, ProblemKind, Warning};
+use crate::merge::Item;
 use crate::pem;
 
 /// One certificate or public key found in an evidence file, with everything known about it.
@@ -57,13 +58,19 @@ pub struct EvidenceItem {
 }
 
 impl EvidenceItem {
-    /// An item for a bare key; certificate fields empty.
-    pub(crate) fn key(spki_der: Vec<u8>, key_algorithm: String, key_bits: Option<usize>) -> Self {
+    /// An item for a bare key (whose DER hashes to `spki_sha256`; `spki_der` may be left
+    /// empty where it is not needed); certificate fields empty.
+    pub(crate) fn key(
+        spki_sha256: Sha256Hash,
+        spki_der: Vec<u8>,
+        key_algorithm: String,
+        key_bits: Option<usize>,
+    ) -> Self {
         EvidenceItem {
             position: None,
             line: None,
             kind: EvidenceKind::PublicKey,
-            spki_sha256: Sha256Hash::digest(&spki_der),
+            spki_sha256,
             spki_der,
             key_algorithm,
             key_bits,
@@ -191,6 +198,83 @@ pub fn read_evidence_file_with(
     bytes: &[u8],
     options: &IngestOptions,
 ) -> Result<Vec<EvidenceItem>, Vec<Problem>> {
+    read_file(path, bytes, options, true, &|item| item)
+}
+
+/// An item as ingest keeps it: ready to merge, with its warnings.
+pub(crate) struct Taken {
+    /// The item to merge.
+    pub item: Item,
+    /// What is unusual about it.
+    pub warnings: Vec<Warning>,
+}
+
+/// What [`read_file`] needs of what it makes of an item, after the item is made.
+pub(crate) trait Finished {
+    /// The key, the certificate SHA-256 and the PEM line, for a file named by a hash.
+    fn hashes(&self) -> (Sha256Hash, Option<Sha256Hash>, Option<usize>);
+    /// Forgets the position (and the warnings' positions): the file holds only this item.
+    fn only_one(&mut self);
+}
+
+impl Finished for EvidenceItem {
+    fn hashes(&self) -> (Sha256Hash, Option<Sha256Hash>, Option<usize>) {
+        (self.spki_sha256, self.cert_sha256, self.line)
+    }
+    fn only_one(&mut self) {
+        self.position = None;
+        for w in &mut self.warnings {
+            w.position = None;
+        }
+    }
+}
+
+impl Finished for Taken {
+    fn hashes(&self) -> (Sha256Hash, Option<Sha256Hash>, Option<usize>) {
+        let evidence = &self.item.evidence.as_ref().expect("not merged yet")[0];
+        (self.item.spki_sha256, evidence.cert_sha256, self.item.line)
+    }
+    fn only_one(&mut self) {
+        if let Some(evidence) = self.item.evidence.as_mut() {
+            evidence[0].position = None;
+        }
+        for w in &mut self.warnings {
+            w.position = None;
+        }
+    }
+}
+
+/// Ingest's reading of an evidence file: [`read_evidence_file_with`], each item turned into the
+/// evidence of `file` (relative to `sources/`) of `incident` as soon as it is read (on the thread
+/// that read it), the file being at index `file_index` of the merge. A certificate's key is
+/// hashed but not copied: the list keeps the certificate.
+pub(crate) fn read_for_merge(
+    path: &Path,
+    bytes: &[u8],
+    options: &IngestOptions,
+    incident: &IncidentId,
+    file: &str,
+    file_index: u32,
+) -> Result<Vec<Taken>, Vec<Problem>> {
+    read_file(path, bytes, options, false, &|item: EvidenceItem| {
+        let (spki_sha256, line) = (item.spki_sha256, item.line);
+        let (evidence, warnings) = item.into_evidence(incident.clone(), file.to_string());
+        Taken {
+            item: Item::new(spki_sha256, evidence, line, file_index),
+            warnings,
+        }
+    })
+}
+
+/// Reads every certificate or key of one file, each made into a `T` by `finish` (with its
+/// position, line and warnings filled in); `keep_spki` keeps a copy of a certificate's key DER.
+fn read_file<T: Finished + Send>(
+    path: &Path,
+    bytes: &[u8],
+    options: &IngestOptions,
+    keep_spki: bool,
+    finish: &(dyn Fn(EvidenceItem) -> T + Sync),
+) -> Result<Vec<T>, Vec<Problem>> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -213,7 +297,7 @@ pub fn read_evidence_file_with(
         (Format::Sniff, false) if looks_like_text(bytes) => {
             return Err(problem(ProblemKind::NoPemBlock));
         }
-        (_, true) => read_pem(path, bytes, options)?,
+        (_, true) => read_pem(path, bytes, options, keep_spki, finish)?,
         (_, false) => match der::certificate_or_key(bytes) {
             Ok(d) => {
                 let mut item = d.item;
@@ -226,7 +310,7 @@ pub fn read_evidence_file_with(
                         kind,
                     })
                     .collect();
-                vec![item]
+                vec![finish(item)]
             }
             Err(kind) => return Err(problem(kind)),
         },
@@ -235,19 +319,16 @@ pub fn read_evidence_file_with(
         check_hash_name(path, expected, &items)?;
     }
     if items.len() == 1 {
-        items[0].position = None;
-        for w in &mut items[0].warnings {
-            w.position = None;
-        }
+        items[0].only_one();
     }
     Ok(items)
 }
 
 /// Checks a file named by a SHA-256 value: one item, whose certificate or SPKI hash it is.
-fn check_hash_name(
+fn check_hash_name<T: Finished>(
     path: &Path,
     expected: Sha256Hash,
-    items: &[EvidenceItem],
+    items: &[T],
 ) -> Result<(), Vec<Problem>> {
     let [item] = items else {
         return Err(vec![Problem::new(
@@ -255,7 +336,8 @@ fn check_hash_name(
             ProblemKind::HashNameManyItems { count: items.len() },
         )]);
     };
-    if item.spki_sha256 == expected || item.cert_sha256 == Some(expected) {
+    let (spki_sha256, cert_sha256, line) = item.hashes();
+    if spki_sha256 == expected || cert_sha256 == Some(expected) {
         return Ok(());
     }
     Err(vec![
@@ -263,31 +345,38 @@ fn check_hash_name(
             path,
             ProblemKind::HashNameMismatch {
                 expected,
-                cert_sha256: item.cert_sha256,
-                spki_sha256: item.spki_sha256,
+                cert_sha256,
+                spki_sha256,
             },
         )
-        .at(item.line, None),
+        .at(line, None),
     ])
 }
 
 /// What became of one thing [`pem::scan`] found.
-// The large variant is the usual one: boxing it would cost an allocation per certificate.
-#[allow(clippy::large_enum_variant)]
-enum Step {
+enum Step<T> {
     /// A structural fault, or base64 that does not decode.
     Fault(pem::PemFault),
     /// A decoded block that is not an acceptable certificate or key, at its BEGIN line.
     Refused(usize, ProblemKind),
-    /// A certificate or key, with its BEGIN line.
-    Item(usize, der::Described),
+    /// A certificate or key, made into what the caller keeps.
+    Item(T),
 }
 
 /// Bundles with at least this many blocks are decoded and parsed on several threads.
 const PARALLEL_BLOCKS: usize = 64;
 
-/// Decodes and describes one block found by the scan.
-fn step(scanned: pem::Scanned<'_>, buffer: &mut Vec<u8>) -> Step {
+/// Decodes and describes one block found by the scan, the `index`-th (from 0) of its file, and
+/// makes it into a `T` with `finish`. Its position is `index + 1`, which is its position among
+/// the items when the file has no fault (with a fault, the file is refused and no item is kept).
+fn step<T>(
+    path: &Path,
+    index: usize,
+    scanned: pem::Scanned<'_>,
+    buffer: &mut Vec<u8>,
+    keep_spki: bool,
+    finish: &(dyn Fn(EvidenceItem) -> T + Sync),
+) -> Step<T> {
     let block = match scanned {
         pem::Scanned::Fault(fault) => return Step::Fault(fault),
         pem::Scanned::Block(block) => block,
@@ -297,7 +386,7 @@ fn step(scanned: pem::Scanned<'_>, buffer: &mut Vec<u8>) -> Step {
         Err(fault) => return Step::Fault(fault),
     };
     let described = match block.label {
-        "CERTIFICATE" => der::certificate_owned(der),
+        "CERTIFICATE" => der::certificate_owned(der, keep_spki),
         "PUBLIC KEY" => der::public_key(&der),
         label if label.contains("PRIVATE KEY") => Err(ProblemKind::PrivateKey {
             label: Some(label.to_string()),
@@ -307,7 +396,22 @@ fn step(scanned: pem::Scanned<'_>, buffer: &mut Vec<u8>) -> Step {
         }),
     };
     match described {
-        Ok(d) => Step::Item(block.line, d),
+        Ok(described) => {
+            let position = u32::try_from(index + 1).ok();
+            let mut item = described.item;
+            item.position = position;
+            item.line = Some(block.line);
+            item.warnings = described
+                .warnings
+                .into_iter()
+                .map(|kind| Warning {
+                    path: path.to_path_buf(),
+                    position,
+                    kind,
+                })
+                .collect();
+            Step::Item(finish(item))
+        }
         Err(kind) => Step::Refused(block.line, kind),
     }
 }
@@ -316,11 +420,13 @@ fn step(scanned: pem::Scanned<'_>, buffer: &mut Vec<u8>) -> Step {
 ///
 /// The blocks of a large bundle are decoded and parsed in parallel; results are taken in file
 /// order, so nothing depends on timing.
-fn read_pem(
+fn read_pem<T: Send>(
     path: &Path,
     bytes: &[u8],
     options: &IngestOptions,
-) -> Result<Vec<EvidenceItem>, Vec<Problem>> {
+    keep_spki: bool,
+    finish: &(dyn Fn(EvidenceItem) -> T + Sync),
+) -> Result<Vec<T>, Vec<Problem>> {
     use rayon::prelude::*;
     let count = pem::count_begin_markers(bytes);
     if count > options.max_certificates_per_file {
@@ -333,50 +439,36 @@ fn read_pem(
         )]);
     }
     let scanned = pem::scan(bytes);
-    let steps: Vec<Step> = if scanned.len() >= PARALLEL_BLOCKS {
+    let steps: Vec<Step<T>> = if scanned.len() >= PARALLEL_BLOCKS {
         scanned
             .into_par_iter()
+            .enumerate()
             .with_min_len(PARALLEL_BLOCKS / 4)
-            .map_init(Vec::new, |buffer, s| step(s, buffer))
+            .map_init(Vec::new, |buffer, (index, s)| {
+                step(path, index, s, buffer, keep_spki, finish)
+            })
             .collect()
     } else {
         let mut buffer = Vec::new();
-        scanned.into_iter().map(|s| step(s, &mut buffer)).collect()
+        scanned
+            .into_iter()
+            .enumerate()
+            .map(|(index, s)| step(path, index, s, &mut buffer, keep_spki, finish))
+            .collect()
     };
     // PEM faults first, in file order, then what is wrong with decoded blocks (as when the
     // blocks were all decoded before any was described); sorted below, stably.
     let mut problems = Vec::new();
     let mut refused = Vec::new();
     let mut items = Vec::with_capacity(steps.len());
-    let mut index = 0;
     for s in steps {
-        let (line, described) = match s {
-            Step::Fault(f) => {
-                problems.push(Problem::new(path, f.kind).at(Some(f.line), f.column));
-                continue;
-            }
+        match s {
+            Step::Fault(f) => problems.push(Problem::new(path, f.kind).at(Some(f.line), f.column)),
             Step::Refused(line, kind) => {
-                index += 1;
                 refused.push(Problem::new(path, kind).at(Some(line), None));
-                continue;
             }
-            Step::Item(line, described) => (line, described),
-        };
-        index += 1;
-        let position = u32::try_from(index).ok();
-        let mut item = described.item;
-        item.position = position;
-        item.line = Some(line);
-        item.warnings = described
-            .warnings
-            .into_iter()
-            .map(|kind| Warning {
-                path: path.to_path_buf(),
-                position,
-                kind,
-            })
-            .collect();
-        items.push(item);
+            Step::Item(item) => items.push(item),
+        }
     }
     problems.extend(refused);
     if !problems.is_empty() {

@@ -22,6 +22,8 @@ mod facts;
 mod incident;
 mod json;
 mod merge;
+#[cfg(test)]
+mod merge_reference;
 mod options;
 mod pem;
 #[cfg(test)]
@@ -52,20 +54,10 @@ pub struct Ingested {
     pub warnings: Vec<Warning>,
 }
 
-/// One certificate or key of an evidence file, ready to merge.
-struct ToMerge {
-    /// Its key.
-    spki_sha256: certblock_list::Sha256Hash,
-    /// Its evidence record.
-    evidence: certblock_list::Evidence,
-    /// The line of its PEM block, for problems.
-    line: Option<usize>,
-}
-
 /// What reading one evidence file gave: its items, their warnings and how many there were.
 struct EvidenceFile {
     /// The items, in file order (none when the folder name is not a valid id).
-    items: Vec<ToMerge>,
+    items: Vec<merge::Item>,
     /// Their warnings, in file order.
     warnings: Vec<Warning>,
     /// How many items the file held.
@@ -76,8 +68,8 @@ struct EvidenceFile {
 enum Outcome {
     /// incident.json.
     Incident(Result<Incident, Problem>),
-    /// facts.json: one (key, evidence) per record.
-    Facts(Result<Vec<(certblock_list::Sha256Hash, certblock_list::Evidence)>, Problem>),
+    /// facts.json: one item per record (none when the folder name is not a valid id).
+    Facts(Result<Vec<merge::Item>, Problem>),
     /// A certificate or key file.
     Evidence(Result<EvidenceFile, Vec<Problem>>),
 }
@@ -132,6 +124,7 @@ fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, Problem> {
 /// reported in one run; they are parsed under a stand-in id and never merged into the list.
 fn read_one(
     file: &SourceFile,
+    file_index: u32,
     id: Option<&certblock_list::IncidentId>,
     options: &IngestOptions,
 ) -> Outcome {
@@ -147,44 +140,49 @@ fn read_one(
             let id = id
                 .cloned()
                 .unwrap_or_else(|| "invalid".parse().expect("a valid id"));
-            facts::parse_facts(&file.path, &file.relative, &id, &b)
+            facts::facts_items(&file.path, &file.relative, &id, &b, file_index)
         })),
-        Role::Evidence(_) => Outcome::Evidence(
-            bytes
-                .map_err(|p| vec![p])
-                .and_then(|b| evidence::read_evidence_file_with(&file.path, &b, options))
-                .map(|items| {
-                    let count = items.len() as u64;
-                    // A folder whose name is not a valid id is checked, never merged.
-                    let Some(id) = id else {
-                        return EvidenceFile {
-                            items: Vec::new(),
-                            warnings: Vec::new(),
-                            count,
-                        };
-                    };
-                    let mut warnings = Vec::new();
-                    let items = items
-                        .into_iter()
-                        .map(|item| {
-                            let (spki_sha256, line) = (item.spki_sha256, item.line);
-                            let (evidence, w) =
-                                item.into_evidence(id.clone(), file.relative.clone());
-                            warnings.extend(w);
-                            ToMerge {
-                                spki_sha256,
-                                evidence,
-                                line,
-                            }
-                        })
-                        .collect();
-                    EvidenceFile {
-                        items,
-                        warnings,
-                        count,
-                    }
-                }),
-        ),
+        Role::Evidence(_) => Outcome::Evidence(bytes.map_err(|p| vec![p]).and_then(|b| {
+            let placeholder;
+            let incident = match id {
+                Some(id) => id,
+                None => {
+                    placeholder = "invalid".parse().expect("a valid id");
+                    &placeholder
+                }
+            };
+            let taken = evidence::read_for_merge(
+                &file.path,
+                &b,
+                options,
+                incident,
+                &file.relative,
+                file_index,
+            )?;
+            drop(b);
+            let count = taken.len() as u64;
+            // A folder whose name is not a valid id is checked, never merged.
+            if id.is_none() {
+                return Ok(EvidenceFile {
+                    items: Vec::new(),
+                    warnings: Vec::new(),
+                    count,
+                });
+            }
+            let mut warnings = Vec::new();
+            let items = taken
+                .into_iter()
+                .map(|t| {
+                    warnings.extend(t.warnings);
+                    t.item
+                })
+                .collect();
+            Ok(EvidenceFile {
+                items,
+                warnings,
+                count,
+            })
+        })),
     }
 }
 
@@ -212,6 +210,7 @@ pub fn ingest_with_progress(
         .enumerate()
         .flat_map(|(i, dir)| dir.files.iter().map(move |f| (i, f)))
         .collect();
+    u32::try_from(jobs.len()).expect("fewer than 2^32 files");
     progress(ProgressEvent::Started {
         files: jobs.len() as u64,
     });
@@ -229,8 +228,10 @@ pub fn ingest_with_progress(
         });
         let outcomes: Vec<Outcome> = jobs
             .par_iter()
-            .map(|&(i, file)| {
-                let outcome = read_one(file, tree.incidents[i].id.as_ref(), options);
+            .enumerate()
+            .map(|(index, &(i, file))| {
+                let index = u32::try_from(index).expect("fewer than 2^32 files");
+                let outcome = read_one(file, index, tree.incidents[i].id.as_ref(), options);
                 progress(ProgressEvent::FileRead {
                     items: outcome.items(),
                 });
@@ -261,43 +262,50 @@ pub fn ingest_with_progress(
         }
     }
 
-    let mut merger = merge::Merger::new(sources, options.max_entries);
+    // Every file's items in path order, and the files they come from.
+    let placeholder: certblock_list::IncidentId = "invalid".parse().expect("a valid id");
+    let files: Vec<merge::Source<'_>> = jobs
+        .iter()
+        .map(|&(i, file)| merge::Source {
+            path: &file.path,
+            relative: &file.relative,
+            incident: tree.incidents[i].id.as_ref().unwrap_or(&placeholder),
+            action: incidents[i]
+                .as_ref()
+                .map(|inc| (inc.action, inc.distrust_after)),
+        })
+        .collect();
+    let total = outcomes
+        .iter()
+        .map(|o| match o {
+            Outcome::Facts(Ok(items)) => items.len(),
+            Outcome::Evidence(Ok(file)) => file.items.len(),
+            _ => 0,
+        })
+        .sum();
+    let mut items: Vec<merge::Item> = Vec::with_capacity(total);
     let mut warnings = Vec::new();
-    for (&(i, file), outcome) in jobs.iter().zip(outcomes) {
-        let id = tree.incidents[i].id.as_ref();
-        let action = incidents[i]
-            .as_ref()
-            .map(|inc| (inc.action, inc.distrust_after));
+    for (&(i, _), outcome) in jobs.iter().zip(outcomes) {
+        // A folder whose name is not a valid id is checked, never merged.
+        let valid = tree.incidents[i].id.is_some();
         match outcome {
             Outcome::Incident(_) => {}
             Outcome::Facts(Err(p)) => problems.push(p),
             Outcome::Evidence(Err(ps)) => problems.extend(ps),
             Outcome::Facts(Ok(records)) => {
-                let Some(id) = id else { continue };
-                let source = merge::Source {
-                    path: &file.path,
-                    relative: &file.relative,
-                    incident: id,
-                };
-                for (spki, ev) in records {
-                    merger.add(spki, ev, action, source, None);
+                if valid {
+                    items.extend(records);
                 }
             }
             Outcome::Evidence(Ok(evidence_file)) => {
-                let Some(id) = id else { continue };
-                let source = merge::Source {
-                    path: &file.path,
-                    relative: &file.relative,
-                    incident: id,
-                };
-                warnings.extend(evidence_file.warnings);
-                for item in evidence_file.items {
-                    merger.add(item.spki_sha256, item.evidence, action, source, item.line);
+                if valid {
+                    warnings.extend(evidence_file.warnings);
+                    items.extend(evidence_file.items);
                 }
             }
         }
     }
-    let (entries, merge_problems) = merger.finish();
+    let (entries, merge_problems) = merge::merge(sources, options.max_entries, &files, items);
     problems.extend(merge_problems);
     if !problems.is_empty() {
         return Err(IngestError::new(problems));

@@ -1,16 +1,23 @@
 //! Merges evidence into one entry per key, refusing conflicts: two actions (or two
 //! `distrust_after` values) for one key, the same certificate twice, facts that contradict a
 //! certificate.
+//!
+//! The merge sorts the items by (key, order in the sources) on every core, then builds the
+//! entries of disjoint runs of keys in parallel. It reports exactly what adding the items one by
+//! one in path order would (the serial merge it replaced is kept in the test build as
+//! `merge_reference.rs` and compared with this one): every problem carries the position of the
+//! item that raised it, and problems are put in that order before they are returned.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use certblock_list::{Action, Entry, Evidence, EvidenceKind, IncidentId, Sha256Hash, Timestamp};
+use rayon::prelude::*;
 
 use crate::error::{Problem, ProblemKind};
 
-/// Where a piece of evidence comes from: its file as the user sees it (for problems), the file
-/// relative to `sources/` (what its evidence records) and its incident.
+/// A file whose evidence is merged: where it is, its incident and that incident's action.
 #[derive(Clone, Copy)]
 pub(crate) struct Source<'a> {
     /// The file as the user sees it.
@@ -19,6 +26,47 @@ pub(crate) struct Source<'a> {
     pub relative: &'a str,
     /// The incident whose folder holds it: the evidence's `incident`.
     pub incident: &'a IncidentId,
+    /// The incident's action and `distrust_after`; `None` when its incident.json is broken.
+    pub action: Option<(Action, Option<Timestamp>)>,
+}
+
+/// One certificate, key or facts record to merge.
+pub(crate) struct Item {
+    /// Its key.
+    pub spki_sha256: Sha256Hash,
+    /// Its evidence record, boxed as the one-element evidence of an entry-to-be (so that moving
+    /// and sorting items never moves the record, and a key with one piece of evidence keeps the
+    /// allocation as its entry's evidence). Taken when the item is merged or dropped.
+    pub evidence: Option<Box<[Evidence; 1]>>,
+    /// The line of its PEM block, for problems.
+    pub line: Option<usize>,
+    /// Its file: an index into the sources given to [`merge`].
+    pub file: u32,
+    /// Its position among all items, in path order (set by [`merge`]).
+    pub seq: u32,
+    /// Whether it is a facts record naming a certificate (checked against certificates).
+    pub facts_certificate: bool,
+}
+
+impl Item {
+    /// An item for `evidence`, found in the file at index `file` of the sources.
+    pub(crate) fn new(
+        spki_sha256: Sha256Hash,
+        evidence: Evidence,
+        line: Option<usize>,
+        file: u32,
+    ) -> Self {
+        let facts_certificate =
+            evidence.kind == EvidenceKind::Facts && evidence.cert_sha256.is_some();
+        Item {
+            spki_sha256,
+            evidence: Some(Box::new([evidence])),
+            line,
+            file,
+            seq: 0,
+            facts_certificate,
+        }
+    }
 }
 
 /// Where evidence is, kept cheaply and turned into words only when a problem names it.
@@ -28,27 +76,16 @@ struct Place<'a> {
     position: Option<u32>,
 }
 
-/// An entry being built.
-struct Pending<'a> {
-    /// The first evidence whose incident is known: action, distrust_after, incident, place.
-    known: Option<(Action, Option<Timestamp>, &'a IncidentId, Place<'a>)>,
-    /// The evidence, in the order added (its incidents are the entry's).
-    evidence: Vec<Evidence>,
-}
+/// Where a problem comes in the order of a serial merge: (phase, item, order within the item).
+/// Phase 0 is adding the items in path order, phase 1 the facts check after it.
+type Order = (u8, u32, u8);
 
-/// Where the evidence of a certificate seen is kept, for the facts check.
-enum Kept {
-    /// At this index of its entry's evidence (which is not reordered before the check).
-    InEntry(usize),
-    /// Not in any entry (the list was already full): a copy without the DER.
-    Apart(Box<Evidence>),
-}
-
-/// A certificate seen, for duplicate and facts checks.
+/// The first certificate with a given SHA-256, for the facts check: its key, its place and its
+/// evidence (without the DER, which the check does not read).
 struct SeenCertificate<'a> {
     place: Place<'a>,
     spki_sha256: Sha256Hash,
-    evidence: Kept,
+    evidence: Evidence,
 }
 
 /// A facts record naming a certificate, checked against the certificates once all are seen.
@@ -58,211 +95,136 @@ struct FactsToCheck {
     evidence: Evidence,
 }
 
-/// Collects evidence in sorted path order and builds the entries.
-pub(crate) struct Merger<'a> {
+/// What every group of the parallel phase shares.
+struct Shared<'a> {
     root: &'a Path,
-    max_entries: usize,
-    entries: BTreeMap<Sha256Hash, Pending<'a>>,
-    certificates: HashMap<Sha256Hash, SeenCertificate<'a>>,
-    facts_certificates: HashMap<Sha256Hash, Place<'a>>,
-    facts_to_check: Vec<FactsToCheck>,
-    conflicts_reported: HashSet<(Sha256Hash, IncidentId)>,
-    date_conflicts_reported: HashSet<(Sha256Hash, IncidentId)>,
-    too_many_reported: bool,
-    problems: Vec<Problem>,
+    sources: &'a [Source<'a>],
+    /// Keys whose first piece of evidence comes at or after this item are over the limit.
+    threshold: u32,
+    /// The certificates facts records name: only these are kept for the facts check.
+    wanted: HashSet<Sha256Hash>,
+    problems: Mutex<Vec<(Order, Problem)>>,
+    seen: Mutex<HashMap<Sha256Hash, SeenCertificate<'a>>>,
 }
 
-impl<'a> Merger<'a> {
-    /// A merger for the tree under `root`, holding at most `max_entries` keys.
-    pub(crate) fn new(root: &'a Path, max_entries: usize) -> Self {
-        Merger {
-            root,
-            max_entries,
-            entries: BTreeMap::new(),
-            certificates: HashMap::new(),
-            facts_certificates: HashMap::new(),
-            facts_to_check: Vec::new(),
-            conflicts_reported: HashSet::new(),
-            date_conflicts_reported: HashSet::new(),
-            too_many_reported: false,
-            problems: Vec::new(),
-        }
+/// Groups (keys) handled by one task before the work is split no further.
+const GROUPS_PER_TASK: usize = 2048;
+
+/// Merges `items` (in path order) from the files `sources` into entries sorted by key, each with
+/// sorted incidents and evidence, holding at most `max_entries` keys; returns them and every
+/// problem found, in the order a serial merge in path order finds them.
+pub(crate) fn merge(
+    root: &Path,
+    max_entries: usize,
+    sources: &[Source<'_>],
+    mut items: Vec<Item>,
+) -> (Vec<Entry>, Vec<Problem>) {
+    let mut problems: Vec<(Order, Problem)> = Vec::new();
+    for (seq, item) in items.iter_mut().enumerate() {
+        item.seq = u32::try_from(seq).expect("fewer than 2^32 items");
     }
 
-    /// Where evidence is, as the user sees it: `sources/a/x.pem` or `sources/a/x.pem#2`.
-    fn place(&self, place: Place<'_>) -> String {
-        let path = self.root.join(place.relative).display().to_string();
-        match place.position {
-            Some(p) => format!("{path}#{p}"),
-            None => path,
-        }
-    }
-
-    /// Adds one piece of evidence for the key `spki_sha256`, found in `source` (whose
-    /// `relative` and `incident` are the evidence's `file` and `incident`). `incident` is its
-    /// incident's action and `distrust_after` (`None` when incident.json is broken); `line`
-    /// locates problems.
-    pub(crate) fn add(
-        &mut self,
-        spki_sha256: Sha256Hash,
-        evidence: Evidence,
-        incident: Option<(Action, Option<Timestamp>)>,
-        source: Source<'a>,
-        line: Option<usize>,
-    ) {
-        debug_assert_eq!(evidence.file, source.relative);
-        debug_assert_eq!(&evidence.incident, source.incident);
-        let path = source.path;
+    // Facts records naming a certificate, in path order: a second record for one certificate
+    // is a problem and is dropped; the others are checked against the certificates at the end.
+    let mut facts_certificates: HashMap<Sha256Hash, Place<'_>> = HashMap::new();
+    let mut facts_to_check: Vec<FactsToCheck> = Vec::new();
+    for item in items.iter_mut().filter(|i| i.facts_certificate) {
+        let source = &sources[item.file as usize];
+        let evidence = &item.evidence.as_ref().expect("not taken yet")[0];
+        let cert = evidence
+            .cert_sha256
+            .expect("a facts record naming a certificate");
         let here = Place {
             relative: source.relative,
             position: evidence.position,
         };
-        let mut seen_certificate = None;
-        if let Some(cert) = evidence.cert_sha256 {
-            match evidence.kind {
-                EvidenceKind::Certificate => {
-                    if let Some(first) = self.certificates.get(&cert) {
-                        let (first_place, place) = (self.place(first.place), self.place(here));
-                        self.duplicate(path, line, cert, first_place, place);
-                        return;
-                    }
-                    seen_certificate = Some(cert);
-                }
-                EvidenceKind::Facts => {
-                    if let Some(first) = self.facts_certificates.get(&cert) {
-                        let (first_place, place) = (self.place(*first), self.place(here));
-                        self.duplicate(path, line, cert, first_place, place);
-                        return;
-                    }
-                    self.facts_certificates.insert(cert, here);
-                    self.facts_to_check.push(FactsToCheck {
-                        path: path.to_path_buf(),
-                        spki_sha256,
-                        evidence: evidence.clone(),
-                    });
-                }
-                EvidenceKind::PublicKey => {}
-            }
+        if let Some(first) = facts_certificates.get(&cert) {
+            let kind = ProblemKind::DuplicateCertificate {
+                cert_sha256: cert,
+                first_place: place_words(root, *first),
+                place: place_words(root, here),
+            };
+            problems.push((
+                (0, item.seq, 0),
+                Problem::new(source.path, kind).at(item.line, None),
+            ));
+            item.evidence = None;
+            continue;
         }
-        if !self.entries.contains_key(&spki_sha256) && self.entries.len() >= self.max_entries {
-            if let Some(cert) = seen_certificate {
-                let mut kept = evidence;
-                kept.certificate = None;
-                self.certificates.insert(
-                    cert,
-                    SeenCertificate {
-                        place: here,
-                        spki_sha256,
-                        evidence: Kept::Apart(Box::new(kept)),
-                    },
-                );
-            }
-            if !self.too_many_reported {
-                self.too_many_reported = true;
-                self.problems.push(Problem::new(
-                    self.root,
-                    ProblemKind::TooManyEntries {
-                        limit: self.max_entries,
-                    },
-                ));
-            }
-            return;
-        }
-        let pending = self.entries.entry(spki_sha256).or_insert_with(|| Pending {
-            known: None,
-            // Most keys have one piece of evidence: no room for more until a second comes.
-            evidence: Vec::with_capacity(1),
+        facts_certificates.insert(cert, here);
+        facts_to_check.push(FactsToCheck {
+            path: source.path.to_path_buf(),
+            spki_sha256: item.spki_sha256,
+            evidence: evidence.clone(),
         });
-        if let Some((action, distrust_after)) = incident {
-            if let Some((_, other_date, other_incident, other_place)) = pending.known {
-                if other_date != distrust_after
-                    && self
-                        .date_conflicts_reported
-                        .insert((spki_sha256, evidence.incident.clone()))
-                {
-                    let kind = ProblemKind::ConflictingDistrustAfter {
-                        spki_sha256,
-                        place: place_words(self.root, here),
-                        incident: evidence.incident.clone(),
-                        distrust_after,
-                        other_place: place_words(self.root, other_place),
-                        other_incident: other_incident.clone(),
-                        other_distrust_after: other_date,
-                    };
-                    self.problems.push(Problem::new(path, kind).at(line, None));
-                }
-            }
-            match pending.known {
-                None => pending.known = Some((action, distrust_after, source.incident, here)),
-                Some((other_action, _, other_incident, other_place)) if other_action != action => {
-                    if self
-                        .conflicts_reported
-                        .insert((spki_sha256, evidence.incident.clone()))
-                    {
-                        let kind = ProblemKind::ConflictingAction {
-                            spki_sha256,
-                            place: place_words(self.root, here),
-                            incident: evidence.incident.clone(),
-                            action,
-                            other_place: place_words(self.root, other_place),
-                            other_incident: other_incident.clone(),
-                            other_action,
-                        };
-                        self.problems.push(Problem::new(path, kind).at(line, None));
-                    }
-                }
-                Some(_) => {}
-            }
-        }
-        let index = pending.evidence.len();
-        pending.evidence.push(evidence);
-        if let Some(cert) = seen_certificate {
-            self.certificates.insert(
-                cert,
-                SeenCertificate {
-                    place: here,
-                    spki_sha256,
-                    evidence: Kept::InEntry(index),
-                },
-            );
+    }
+    drop(facts_certificates);
+
+    items.par_sort_unstable_by(|a, b| a.spki_sha256.cmp(&b.spki_sha256).then(a.seq.cmp(&b.seq)));
+    // Where each key's items start, and one past the last.
+    let mut starts: Vec<usize> = Vec::with_capacity(items.len() / 2 + 1);
+    for (index, item) in items.iter().enumerate() {
+        if index == 0 || items[index - 1].spki_sha256 != item.spki_sha256 {
+            starts.push(index);
         }
     }
+    let groups = starts.len();
+    starts.push(items.len());
 
-    /// Records a second sighting of a certificate.
-    fn duplicate(
-        &mut self,
-        path: &Path,
-        line: Option<usize>,
-        cert_sha256: Sha256Hash,
-        first_place: String,
-        place: String,
-    ) {
-        let kind = ProblemKind::DuplicateCertificate {
-            cert_sha256,
-            first_place,
-            place,
+    // The keys a serial merge would take are the first `max_entries` to appear (a key appears
+    // with its first item not dropped above); the rest are over the limit, reported once, at
+    // the item where the first of them appears.
+    let firsts = || {
+        starts.par_windows(2).filter_map(|w| {
+            items[w[0]..w[1]]
+                .iter()
+                .find(|i| i.evidence.is_some())
+                .map(|i| i.seq)
+        })
+    };
+    let mut threshold = u32::MAX;
+    if firsts().count() > max_entries {
+        let mut all: Vec<u32> = firsts().collect();
+        let (_, nth, _) = all.select_nth_unstable(max_entries);
+        threshold = *nth;
+        problems.push((
+            (0, threshold, 0),
+            Problem::new(root, ProblemKind::TooManyEntries { limit: max_entries }),
+        ));
+    }
+
+    let shared = Shared {
+        root,
+        sources,
+        threshold,
+        wanted: facts_to_check
+            .iter()
+            .filter_map(|c| c.evidence.cert_sha256)
+            .collect(),
+        problems: Mutex::new(problems),
+        seen: Mutex::new(HashMap::new()),
+    };
+    let mut built: Vec<Option<Entry>> = (0..groups).into_par_iter().map(|_| None).collect();
+    build(&mut items, &starts, &mut built, &shared);
+    drop(items);
+    let Shared { problems, seen, .. } = shared;
+    let mut problems = problems.into_inner().expect("no panics while merging");
+    let seen = seen.into_inner().expect("no panics while merging");
+
+    for (index, check) in facts_to_check.iter().enumerate() {
+        let Some(cert) = check.evidence.cert_sha256 else {
+            continue;
         };
-        self.problems.push(Problem::new(path, kind).at(line, None));
-    }
-
-    /// Checks facts against certificates, and returns the entries (sorted by key, each with
-    /// sorted incidents and evidence) and every problem found.
-    pub(crate) fn finish(mut self) -> (Vec<Entry>, Vec<Problem>) {
-        for check in std::mem::take(&mut self.facts_to_check) {
-            let Some(cert) = check.evidence.cert_sha256 else {
-                continue;
-            };
-            let Some(seen) = self.certificates.get(&cert) else {
-                continue;
-            };
-            let seen_evidence = match &seen.evidence {
-                Kept::InEntry(index) => &self.entries[&seen.spki_sha256].evidence[*index],
-                Kept::Apart(evidence) => evidence,
-            };
-            for (field, facts_value, certificate_value) in
-                disagreements(&check, seen.spki_sha256, seen_evidence)
-            {
-                self.problems.push(Problem::new(
+        let Some(seen) = seen.get(&cert) else {
+            continue;
+        };
+        let order = u32::try_from(index).expect("fewer than 2^32 items");
+        for (field, facts_value, certificate_value) in
+            disagreements(check, seen.spki_sha256, &seen.evidence)
+        {
+            problems.push((
+                (1, order, 0),
+                Problem::new(
                     check.path.clone(),
                     ProblemKind::FactsDisagree {
                         record: check.evidence.position.unwrap_or(0),
@@ -270,43 +232,195 @@ impl<'a> Merger<'a> {
                         field,
                         facts_value,
                         certificate_value,
-                        certificate_place: place_words(self.root, seen.place),
+                        certificate_place: place_words(root, seen.place),
                     },
-                ));
-            }
+                ),
+            ));
         }
-        drop(self.certificates);
-        let entries = self
-            .entries
-            .into_iter()
-            .filter_map(|(spki_sha256, pending)| {
-                let (action, distrust_after, _, _) = pending.known?;
-                let mut evidence = pending.evidence;
-                if evidence.len() > 1 {
-                    evidence.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-                    evidence.shrink_to_fit();
-                }
-                // Sorted by incident first: the entry's incidents, sorted and unique.
-                let mut incidents: Vec<IncidentId> = Vec::with_capacity(1);
-                for ev in &evidence {
-                    if incidents.last() != Some(&ev.incident) {
-                        incidents.push(ev.incident.clone());
-                    }
-                }
-                Some(Entry {
-                    spki_sha256,
-                    action,
-                    incidents,
-                    distrust_after,
-                    evidence,
-                })
-            })
-            .collect();
-        (entries, self.problems)
     }
+    // Stable: the problems of one facts check keep their field order.
+    problems.sort_by_key(|(order, _)| *order);
+    let entries = built.into_iter().flatten().collect();
+    (entries, problems.into_iter().map(|(_, p)| p).collect())
 }
 
-/// [`Merger::place`] without the merger, where it is borrowed.
+/// Builds the entries of the groups `out` covers: group `g` is
+/// `items[starts[g] - starts[0]..starts[g + 1] - starts[0]]`; halves are built in parallel.
+fn build(items: &mut [Item], starts: &[usize], out: &mut [Option<Entry>], shared: &Shared<'_>) {
+    if out.len() <= GROUPS_PER_TASK {
+        let base = starts[0];
+        for (g, slot) in out.iter_mut().enumerate() {
+            *slot = group(&mut items[starts[g] - base..starts[g + 1] - base], shared);
+        }
+        return;
+    }
+    let mid = out.len() / 2;
+    let (left_items, right_items) = items.split_at_mut(starts[mid] - starts[0]);
+    let (left_out, right_out) = out.split_at_mut(mid);
+    rayon::join(
+        || build(left_items, &starts[..=mid], left_out, shared),
+        || build(right_items, &starts[mid..], right_out, shared),
+    );
+}
+
+/// Merges the items of one key (sorted by their order in the sources) into its entry; `None`
+/// when the key is over the limit or none of its incidents is known (both are problems).
+fn group(items: &mut [Item], shared: &Shared<'_>) -> Option<Entry> {
+    let spki_sha256 = items[0].spki_sha256;
+    let first = items.iter().find(|i| i.evidence.is_some())?.seq;
+    let over = first >= shared.threshold;
+    let mut problems: Vec<(Order, Problem)> = Vec::new();
+    // Certificates already seen for this key (a certificate fixes its key, so a second sighting
+    // is always in the same group), with their places.
+    let mut certificates: Vec<(Sha256Hash, Place<'_>)> = Vec::new();
+    let mut certificate_index: HashMap<Sha256Hash, usize> = HashMap::new();
+    let mut known: Option<(Action, Option<Timestamp>, &IncidentId, Place<'_>)> = None;
+    let mut action_reported: Vec<&IncidentId> = Vec::new();
+    let mut date_reported: Vec<&IncidentId> = Vec::new();
+    let mut evidence: Vec<Evidence> = Vec::new();
+    for item in items.iter_mut() {
+        let Some(boxed) = item.evidence.take() else {
+            continue;
+        };
+        let source = &shared.sources[item.file as usize];
+        let ev = &boxed[0];
+        let here = Place {
+            relative: source.relative,
+            position: ev.position,
+        };
+        let mut seen_certificate = None;
+        if let (EvidenceKind::Certificate, Some(cert)) = (ev.kind, ev.cert_sha256) {
+            let first_place = if certificates.len() < 16 {
+                certificates
+                    .iter()
+                    .find(|(c, _)| *c == cert)
+                    .map(|(_, p)| *p)
+            } else {
+                if certificate_index.is_empty() {
+                    certificate_index = certificates
+                        .iter()
+                        .enumerate()
+                        .map(|(i, (c, _))| (*c, i))
+                        .collect();
+                }
+                certificate_index.get(&cert).map(|&i| certificates[i].1)
+            };
+            if let Some(first_place) = first_place {
+                let kind = ProblemKind::DuplicateCertificate {
+                    cert_sha256: cert,
+                    first_place: place_words(shared.root, first_place),
+                    place: place_words(shared.root, here),
+                };
+                problems.push((
+                    (0, item.seq, 0),
+                    Problem::new(source.path, kind).at(item.line, None),
+                ));
+                continue;
+            }
+            if !certificate_index.is_empty() || certificates.len() >= 16 {
+                certificate_index.insert(cert, certificates.len());
+            }
+            certificates.push((cert, here));
+            seen_certificate = Some(cert);
+        }
+        if let Some(cert) = seen_certificate.filter(|c| shared.wanted.contains(c)) {
+            let mut kept = ev.clone();
+            kept.certificate = None;
+            shared.seen.lock().expect("no panics while merging").insert(
+                cert,
+                SeenCertificate {
+                    place: here,
+                    spki_sha256,
+                    evidence: kept,
+                },
+            );
+        }
+        if over {
+            continue;
+        }
+        if let Some((action, distrust_after)) = source.action {
+            if let Some((_, other_date, other_incident, other_place)) = known {
+                if other_date != distrust_after && !date_reported.contains(&source.incident) {
+                    date_reported.push(source.incident);
+                    let kind = ProblemKind::ConflictingDistrustAfter {
+                        spki_sha256,
+                        place: place_words(shared.root, here),
+                        incident: ev.incident.clone(),
+                        distrust_after,
+                        other_place: place_words(shared.root, other_place),
+                        other_incident: other_incident.clone(),
+                        other_distrust_after: other_date,
+                    };
+                    problems.push((
+                        (0, item.seq, 0),
+                        Problem::new(source.path, kind).at(item.line, None),
+                    ));
+                }
+            }
+            match known {
+                None => known = Some((action, distrust_after, source.incident, here)),
+                Some((other_action, _, other_incident, other_place))
+                    if other_action != action && !action_reported.contains(&source.incident) =>
+                {
+                    action_reported.push(source.incident);
+                    let kind = ProblemKind::ConflictingAction {
+                        spki_sha256,
+                        place: place_words(shared.root, here),
+                        incident: ev.incident.clone(),
+                        action,
+                        other_place: place_words(shared.root, other_place),
+                        other_incident: other_incident.clone(),
+                        other_action,
+                    };
+                    problems.push((
+                        (0, item.seq, 1),
+                        Problem::new(source.path, kind).at(item.line, None),
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+        if evidence.is_empty() {
+            // The item's own allocation becomes the entry's evidence.
+            let one: Box<[Evidence]> = boxed;
+            evidence = one.into_vec();
+        } else {
+            let [ev] = *boxed;
+            evidence.push(ev);
+        }
+    }
+    if !problems.is_empty() {
+        shared
+            .problems
+            .lock()
+            .expect("no panics while merging")
+            .extend(problems);
+    }
+    if over {
+        return None;
+    }
+    let (action, distrust_after, _, _) = known?;
+    if evidence.len() > 1 {
+        evidence.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        evidence.shrink_to_fit();
+    }
+    // Sorted by incident first: the entry's incidents, sorted and unique.
+    let mut incidents: Vec<IncidentId> = Vec::with_capacity(1);
+    for ev in &evidence {
+        if incidents.last() != Some(&ev.incident) {
+            incidents.push(ev.incident.clone());
+        }
+    }
+    Some(Entry {
+        spki_sha256,
+        action,
+        incidents,
+        distrust_after,
+        evidence,
+    })
+}
+
+/// Where evidence is, as the user sees it: `sources/a/x.pem` or `sources/a/x.pem#2`.
 fn place_words(root: &Path, place: Place<'_>) -> String {
     let path = root.join(place.relative).display().to_string();
     match place.position {
@@ -374,4 +488,201 @@ fn disagreements(
         c.not_after.map(|t| t.to_string()),
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::merge_reference;
+
+    /// SplitMix64, for reproducible random cases.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+
+    fn hash(tag: u8, n: u64) -> Sha256Hash {
+        let mut h = [tag; 32];
+        h[..8].copy_from_slice(&n.to_be_bytes());
+        Sha256Hash(h)
+    }
+
+    fn date(day: u8) -> Timestamp {
+        Timestamp::new(certblock_list::Date::new(2020, 1, day).unwrap(), 0, 0, 0).unwrap()
+    }
+
+    /// A file of a case: its incident, its path relative to `sources/`, its incident's action.
+    type CaseFile = (String, String, Option<(Action, Option<Timestamp>)>);
+    /// An item of a case: its file, key, evidence and line.
+    type CaseItem = (usize, Sha256Hash, Evidence, Option<usize>);
+
+    /// One random case: files (with their incident, action and date), then items in path order.
+    fn case(rng: &mut Rng) -> (usize, Vec<CaseFile>, Vec<CaseItem>) {
+        let incidents = ["a", "b", "c", "d"];
+        let files: Vec<_> = (0..1 + rng.below(6))
+            .map(|f| {
+                let incident = incidents[rng.below(4) as usize].to_string();
+                let action = match rng.below(5) {
+                    0 => None,
+                    1 => Some((Action::KnownInterception, None)),
+                    2 => Some((Action::Block, Some(date(1 + rng.below(2) as u8)))),
+                    _ => Some((Action::Block, None)),
+                };
+                (incident.clone(), format!("{incident}/f{f}.pem"), action)
+            })
+            .collect();
+        let keys = 1 + rng.below(12);
+        let certs = 1 + rng.below(12);
+        let mut items = Vec::new();
+        for (index, (incident, relative, _)) in files.iter().enumerate() {
+            let count = rng.below(8);
+            for k in 0..count {
+                let position = (count > 1).then_some(k as u32 + 1);
+                let kind = match rng.below(3) {
+                    0 => EvidenceKind::Certificate,
+                    1 => EvidenceKind::PublicKey,
+                    _ => EvidenceKind::Facts,
+                };
+                let mut ev =
+                    Evidence::new(incident.parse().unwrap(), relative.clone(), position, kind);
+                let spki = match kind {
+                    EvidenceKind::Certificate => {
+                        let c = rng.below(certs);
+                        ev.cert_sha256 = Some(hash(1, c));
+                        ev.serial = Some(certblock_list::HexBytes(vec![c as u8]));
+                        ev.cert_sha1 = Some(certblock_list::HexBytes(vec![c as u8; 20]));
+                        ev.certificate = Some(certblock_list::Base64Bytes(vec![c as u8; 3]));
+                        // A certificate fixes its key.
+                        hash(2, c % keys)
+                    }
+                    EvidenceKind::PublicKey => hash(2, rng.below(keys)),
+                    EvidenceKind::Facts => {
+                        if rng.below(2) == 0 {
+                            let c = rng.below(certs);
+                            ev.cert_sha256 = Some(hash(1, c));
+                            ev.serial =
+                                Some(certblock_list::HexBytes(vec![(c + rng.below(2)) as u8]));
+                        }
+                        ev.name = Some(format!("n{}", rng.below(3)));
+                        hash(2, rng.below(keys))
+                    }
+                };
+                let line = (rng.below(2) == 0).then(|| rng.below(100) as usize + 1);
+                items.push((index, spki, ev, line));
+            }
+        }
+        let max_entries = if rng.below(3) == 0 {
+            rng.below(keys + 1) as usize
+        } else {
+            1000
+        };
+        (max_entries, files, items)
+    }
+
+    #[test]
+    fn the_parallel_merge_reports_exactly_what_the_serial_one_does() {
+        let root = Path::new("sources");
+        let mut rng = Rng(7);
+        let mut with_problems = 0;
+        for _ in 0..20_000 {
+            let (max_entries, files, items) = case(&mut rng);
+            let ids: Vec<IncidentId> = files.iter().map(|f| f.0.parse().unwrap()).collect();
+            let paths: Vec<PathBuf> = files.iter().map(|f| root.join(&f.1)).collect();
+            let mut reference = merge_reference::Merger::new(root, max_entries);
+            for (file, spki, ev, line) in &items {
+                let source = merge_reference::Source {
+                    path: &paths[*file],
+                    relative: &files[*file].1,
+                    incident: &ids[*file],
+                };
+                reference.add(*spki, ev.clone(), files[*file].2, source, *line);
+            }
+            let expected = reference.finish();
+            let sources: Vec<Source<'_>> = files
+                .iter()
+                .enumerate()
+                .map(|(i, f)| Source {
+                    path: &paths[i],
+                    relative: &f.1,
+                    incident: &ids[i],
+                    action: f.2,
+                })
+                .collect();
+            let items = items
+                .into_iter()
+                .map(|(file, spki, ev, line)| Item::new(spki, ev, line, file as u32))
+                .collect();
+            let actual = merge(root, max_entries, &sources, items);
+            assert_eq!(actual.0, expected.0);
+            assert_eq!(actual.1, expected.1);
+            with_problems += usize::from(!expected.1.is_empty());
+        }
+        // Both kinds of case are well covered.
+        assert!(
+            with_problems > 2_000 && with_problems < 18_000,
+            "{with_problems}"
+        );
+    }
+
+    #[test]
+    fn many_groups_and_many_certificates_of_one_key_merge_in_parallel() {
+        // More groups than one task takes, and one key with many certificates (the map path).
+        let root = Path::new("sources");
+        let id: IncidentId = "a".parse().unwrap();
+        let path = root.join("a/x.pem");
+        let sources = [Source {
+            path: &path,
+            relative: "a/x.pem",
+            incident: &id,
+            action: Some((Action::Block, None)),
+        }];
+        let mut items = Vec::new();
+        for n in 0..10_000u64 {
+            let mut ev = Evidence::new(
+                id.clone(),
+                "a/x.pem".to_string(),
+                Some(n as u32 + 1),
+                EvidenceKind::Certificate,
+            );
+            ev.cert_sha256 = Some(hash(1, n));
+            let key = if n % 2 == 0 { hash(2, 0) } else { hash(2, n) };
+            items.push(Item::new(key, ev, None, 0));
+        }
+        let mut dup = Evidence::new(
+            id.clone(),
+            "a/x.pem".to_string(),
+            Some(10_001),
+            EvidenceKind::Certificate,
+        );
+        dup.cert_sha256 = Some(hash(1, 9_998));
+        items.push(Item::new(hash(2, 0), dup, Some(7), 0));
+        let (entries, problems) = merge(root, 100_000, &sources, items);
+        assert_eq!(entries.len(), 5_001);
+        assert!(
+            entries
+                .windows(2)
+                .all(|w| w[0].spki_sha256 < w[1].spki_sha256)
+        );
+        assert_eq!(
+            entries.iter().map(|e| e.evidence.len()).sum::<usize>(),
+            10_000
+        );
+        assert_eq!(problems.len(), 1);
+        assert!(
+            matches!(problems[0].kind, ProblemKind::DuplicateCertificate { .. }),
+            "{}",
+            problems[0]
+        );
+        assert_eq!(problems[0].line, Some(7));
+    }
 }
