@@ -12,7 +12,9 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use certblock_list::{Action, Entry, Evidence, EvidenceKind, IncidentId, Sha256Hash, Timestamp};
+use certblock_list::{
+    Action, Blocklist, Entry, Evidence, EvidenceKind, IncidentId, Sha256Hash, Timestamp,
+};
 use rayon::prelude::*;
 
 use crate::error::{Problem, ProblemKind};
@@ -105,20 +107,38 @@ struct Shared<'a> {
     wanted: HashSet<Sha256Hash>,
     problems: Mutex<Vec<(Order, Problem)>>,
     seen: Mutex<HashMap<Sha256Hash, SeenCertificate<'a>>>,
+    /// The list's incidents, for checking each entry as soon as it is built.
+    list: &'a Blocklist,
+    /// What [`Blocklist::validate_entry`] found wrong with the entry of a group, by group.
+    faults: Mutex<Vec<(usize, Vec<String>)>>,
+}
+
+/// What [`merge`] gives: the entries, the problems, and what [`Blocklist::validate_entry`] says
+/// of the entries, in entry order (all only when there is no problem).
+pub(crate) struct Merged {
+    /// The entries, sorted by key.
+    pub entries: Vec<Entry>,
+    /// Every problem, in the order a serial merge in path order finds them.
+    pub problems: Vec<Problem>,
+    /// Every violation of the list's invariants by an entry, in entry order.
+    pub faults: Vec<String>,
 }
 
 /// Groups (keys) handled by one task before the work is split no further.
 const GROUPS_PER_TASK: usize = 2048;
 
 /// Merges `items` (in path order) from the files `sources` into entries sorted by key, each with
-/// sorted incidents and evidence, holding at most `max_entries` keys; returns them and every
-/// problem found, in the order a serial merge in path order finds them.
+/// sorted incidents and evidence, holding at most `max_entries` keys; returns them, every problem
+/// found (in the order a serial merge in path order finds them), and what
+/// [`Blocklist::validate_entry`] of `list` (which holds the incidents) says of each entry,
+/// checked as soon as it is built, on the thread that built it.
 pub(crate) fn merge(
     root: &Path,
     max_entries: usize,
     sources: &[Source<'_>],
     mut items: Vec<Item>,
-) -> (Vec<Entry>, Vec<Problem>) {
+    list: &Blocklist,
+) -> Merged {
     let mut problems: Vec<(Order, Problem)> = Vec::new();
     for (seq, item) in items.iter_mut().enumerate() {
         item.seq = u32::try_from(seq).expect("fewer than 2^32 items");
@@ -203,11 +223,20 @@ pub(crate) fn merge(
             .collect(),
         problems: Mutex::new(problems),
         seen: Mutex::new(HashMap::new()),
+        list,
+        faults: Mutex::new(Vec::new()),
     };
     let mut built: Vec<Option<Entry>> = (0..groups).into_par_iter().map(|_| None).collect();
-    build(&mut items, &starts, &mut built, &shared);
+    build(&mut items, &starts, 0, &mut built, &shared);
     drop(items);
-    let Shared { problems, seen, .. } = shared;
+    let Shared {
+        problems,
+        seen,
+        faults,
+        ..
+    } = shared;
+    let mut faults = faults.into_inner().expect("no panics while merging");
+    faults.sort_by_key(|(group, _)| *group);
     let mut problems = problems.into_inner().expect("no panics while merging");
     let seen = seen.into_inner().expect("no panics while merging");
 
@@ -240,17 +269,38 @@ pub(crate) fn merge(
     }
     // Stable: the problems of one facts check keep their field order.
     problems.sort_by_key(|(order, _)| *order);
-    let entries = built.into_iter().flatten().collect();
-    (entries, problems.into_iter().map(|(_, p)| p).collect())
+    Merged {
+        // `filter_map` collects in place (`Option<Entry>` and `Entry` have one size); `flatten`
+        // would copy every entry into a new vector.
+        #[allow(clippy::filter_map_identity)]
+        entries: built.into_iter().filter_map(|entry| entry).collect(),
+        problems: problems.into_iter().map(|(_, p)| p).collect(),
+        faults: faults.into_iter().flat_map(|(_, f)| f).collect(),
+    }
 }
 
-/// Builds the entries of the groups `out` covers: group `g` is
-/// `items[starts[g] - starts[0]..starts[g + 1] - starts[0]]`; halves are built in parallel.
-fn build(items: &mut [Item], starts: &[usize], out: &mut [Option<Entry>], shared: &Shared<'_>) {
+/// Builds the entries of the groups `out` covers, the first being group `first` of all: group
+/// `g` of `out` is `items[starts[g] - starts[0]..starts[g + 1] - starts[0]]`; halves are built in
+/// parallel.
+fn build(
+    items: &mut [Item],
+    starts: &[usize],
+    first: usize,
+    out: &mut [Option<Entry>],
+    shared: &Shared<'_>,
+) {
     if out.len() <= GROUPS_PER_TASK {
         let base = starts[0];
         for (g, slot) in out.iter_mut().enumerate() {
-            *slot = group(&mut items[starts[g] - base..starts[g + 1] - base], shared);
+            let entry = group(&mut items[starts[g] - base..starts[g + 1] - base], shared);
+            if let Some(entry) = &entry {
+                let faults = shared.list.validate_entry(entry);
+                if !faults.is_empty() {
+                    let mut all = shared.faults.lock().expect("no panics while merging");
+                    all.push((first + g, faults));
+                }
+            }
+            *slot = entry;
         }
         return;
     }
@@ -258,8 +308,8 @@ fn build(items: &mut [Item], starts: &[usize], out: &mut [Option<Entry>], shared
     let (left_items, right_items) = items.split_at_mut(starts[mid] - starts[0]);
     let (left_out, right_out) = out.split_at_mut(mid);
     rayon::join(
-        || build(left_items, &starts[..=mid], left_out, shared),
-        || build(right_items, &starts[mid..], right_out, shared),
+        || build(left_items, &starts[..=mid], first, left_out, shared),
+        || build(right_items, &starts[mid..], first + mid, right_out, shared),
     );
 }
 
@@ -511,6 +561,15 @@ mod tests {
         }
     }
 
+    fn empty_list() -> Blocklist {
+        Blocklist {
+            sequence: 0,
+            source_digest: Sha256Hash([0; 32]),
+            incidents: Vec::new(),
+            entries: Vec::new(),
+        }
+    }
+
     fn hash(tag: u8, n: u64) -> Sha256Hash {
         let mut h = [tag; 32];
         h[..8].copy_from_slice(&n.to_be_bytes());
@@ -622,9 +681,9 @@ mod tests {
                 .into_iter()
                 .map(|(file, spki, ev, line)| Item::new(spki, ev, line, file as u32))
                 .collect();
-            let actual = merge(root, max_entries, &sources, items);
-            assert_eq!(actual.0, expected.0);
-            assert_eq!(actual.1, expected.1);
+            let actual = merge(root, max_entries, &sources, items, &empty_list());
+            assert_eq!(actual.entries, expected.0);
+            assert_eq!(actual.problems, expected.1);
             with_problems += usize::from(!expected.1.is_empty());
         }
         // Both kinds of case are well covered.
@@ -655,6 +714,9 @@ mod tests {
                 EvidenceKind::Certificate,
             );
             ev.cert_sha256 = Some(hash(1, n));
+            if n == 3 {
+                ev.certificate = Some(certblock_list::Base64Bytes(b"not it".to_vec()));
+            }
             let key = if n % 2 == 0 { hash(2, 0) } else { hash(2, n) };
             items.push(Item::new(key, ev, None, 0));
         }
@@ -666,7 +728,25 @@ mod tests {
         );
         dup.cert_sha256 = Some(hash(1, 9_998));
         items.push(Item::new(hash(2, 0), dup, Some(7), 0));
-        let (entries, problems) = merge(root, 100_000, &sources, items);
+        let mut list = empty_list();
+        list.incidents.push(certblock_list::Incident {
+            id: id.clone(),
+            title: "A".to_string(),
+            category: certblock_list::Category::Test,
+            action: Action::Block,
+            added: None,
+            references: Vec::new(),
+            summary: "A.".to_string(),
+            distrust_after: None,
+        });
+        let Merged {
+            entries,
+            problems,
+            faults,
+        } = merge(root, 100_000, &sources, items, &list);
+        // Checked as built: one certificate whose bytes do not hash to its recorded SHA-256.
+        assert_eq!(faults.len(), 1, "{faults:?}");
+        assert!(faults[0].contains("has certificate SHA-256"), "{faults:?}");
         assert_eq!(entries.len(), 5_001);
         assert!(
             entries
