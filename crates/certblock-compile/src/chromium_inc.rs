@@ -38,21 +38,32 @@ fn write_key(out: &mut String, entry: &Entry) {
     }
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let bytes = entry.spki_sha256.as_bytes();
+    // Each line is built in a buffer and appended once: a million keys are 3 million lines.
+    let mut line = [0u8; 5 + 6 * BYTES_PER_LINE + 2];
     for (i, chunk) in bytes.chunks(BYTES_PER_LINE).enumerate() {
-        out.push_str(if i == 0 { "    {" } else { "     " });
+        line[..5].copy_from_slice(if i == 0 { b"    {" } else { b"     " });
+        let mut len = 5;
         for (j, b) in chunk.iter().enumerate() {
             if j > 0 {
-                out.push_str(", ");
+                line[len..len + 2].copy_from_slice(b", ");
+                len += 2;
             }
-            out.push_str("0x");
-            out.push(DIGITS[usize::from(b >> 4)] as char);
-            out.push(DIGITS[usize::from(b & 15)] as char);
+            line[len..len + 4].copy_from_slice(&[
+                b'0',
+                b'x',
+                DIGITS[usize::from(b >> 4)],
+                DIGITS[usize::from(b & 15)],
+            ]);
+            len += 4;
         }
-        out.push_str(if (i + 1) * BYTES_PER_LINE >= bytes.len() {
-            "},\n"
+        let end: &[u8] = if (i + 1) * BYTES_PER_LINE >= bytes.len() {
+            b"},\n"
         } else {
-            ",\n"
-        });
+            b",\n"
+        };
+        line[len..len + end.len()].copy_from_slice(end);
+        len += end.len();
+        out.push_str(std::str::from_utf8(&line[..len]).expect("the line is ASCII"));
     }
 }
 

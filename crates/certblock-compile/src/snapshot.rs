@@ -64,7 +64,7 @@ use std::collections::HashMap;
 
 use bincode::config::{Configuration, Fixint, Limit, LittleEndian, NoLimit};
 use bincode::{Decode, Encode};
-use certblock_list::{Action, Blocklist, Sha256Hash};
+use certblock_list::{Action, Blocklist, Entry, IncidentId, Sha256Hash};
 use serde::Serialize;
 
 /// The file name in `generated/`.
@@ -302,13 +302,83 @@ pub fn expected(list: &Blocklist) -> Vec<SnapshotEntry> {
         .collect()
 }
 
+/// What the snapshot holds for one entry, borrowed from the list: [`SnapshotEntry`] without a
+/// copy of the incident's id and title per key.
+struct EntryView<'a> {
+    spki_sha256: Sha256Hash,
+    action: Action,
+    incident: &'a str,
+    title: &'a str,
+    distrust_after: Option<u64>,
+}
+
+impl<'a> EntryView<'a> {
+    /// The view of `entry`, whose primary incident's title is `title`.
+    fn of(entry: &'a Entry, title: &'a str) -> Self {
+        EntryView {
+            spki_sha256: entry.spki_sha256,
+            action: entry.action,
+            incident: entry.primary_incident().as_str(),
+            title,
+            distrust_after: entry
+                .distrust_after
+                .map(|t| u64::try_from(t.to_unix_seconds()).unwrap_or(0)),
+        }
+    }
+
+    /// Whether `got` holds exactly this.
+    fn matches(&self, got: &SnapshotEntry) -> bool {
+        got.spki_sha256 == self.spki_sha256
+            && got.action == self.action
+            && got.incident == self.incident
+            && got.title == self.title
+            && got.distrust_after == self.distrust_after
+    }
+}
+
+/// Every entry of `list` as the snapshot holds it, in list order; the title of each primary
+/// incident is looked up once per run of entries that share it.
+fn views(list: &Blocklist) -> Vec<EntryView<'_>> {
+    let mut last: Option<(&IncidentId, &str)> = None;
+    list.entries
+        .iter()
+        .map(|entry| {
+            let id = entry.primary_incident();
+            let title = match last {
+                Some((seen, title)) if seen == id => title,
+                _ => {
+                    let title = list.incident(id).map(|i| i.title.as_str()).unwrap_or("");
+                    last = Some((id, title));
+                    title
+                }
+            };
+            EntryView::of(entry, title)
+        })
+        .collect()
+}
+
 /// Encodes the snapshot of a list that passes [`Blocklist::validate`].
 pub fn render(list: &Blocklist) -> Vec<u8> {
-    encode(list.sequence, &expected(list))
+    encode_views(list.sequence, &views(list))
 }
 
 /// Encodes a snapshot of `entries` (sorted by key, each key once).
 pub fn encode(sequence: u64, entries: &[SnapshotEntry]) -> Vec<u8> {
+    let views: Vec<EntryView<'_>> = entries
+        .iter()
+        .map(|e| EntryView {
+            spki_sha256: e.spki_sha256,
+            action: e.action,
+            incident: &e.incident,
+            title: &e.title,
+            distrust_after: e.distrust_after,
+        })
+        .collect();
+    encode_views(sequence, &views)
+}
+
+/// [`encode`] over borrowed entries.
+fn encode_views(sequence: u64, entries: &[EntryView<'_>]) -> Vec<u8> {
     let n = entries.len();
     let prefix_bits = prefix_bits_for(n);
     let keys: Vec<[u8; 32]> = entries.iter().map(|e| e.spki_sha256.0).collect();
@@ -330,7 +400,7 @@ pub fn encode(sequence: u64, entries: &[SnapshotEntry]) -> Vec<u8> {
     let mut record_of: HashMap<Record, u32> = HashMap::new();
     let mut values = Vec::with_capacity(n);
     for e in entries {
-        let at = *placed.entry(&e.incident).or_insert_with(|| {
+        let at = *placed.entry(e.incident).or_insert_with(|| {
             let mut at = [0u32; 4];
             at[0] = strings.len() as u32;
             strings.extend_from_slice(e.incident.as_bytes());
@@ -575,17 +645,29 @@ pub fn verify(list: &Blocklist, bytes: &[u8]) -> Result<(), Vec<String>> {
             snapshot.sequence, list.sequence
         ));
     }
-    let want = expected(list);
+    let want = views(list);
     for w in &want {
         match snapshot
             .entries
             .binary_search_by(|e| e.spki_sha256.cmp(&w.spki_sha256))
         {
             Err(_) => problems.push(format!("SPKI SHA-256 {} is missing", w.spki_sha256)),
-            Ok(i) if snapshot.entries[i] != *w => problems.push(format!(
-                "SPKI SHA-256 {} reads back as {:?}, not {:?}",
-                w.spki_sha256, snapshot.entries[i], w
-            )),
+            Ok(i) if !w.matches(&snapshot.entries[i]) => {
+                let entry = list
+                    .entry(&w.spki_sha256)
+                    .map(|e| EntryView::of(e, w.title));
+                let wanted = entry.map(|v| SnapshotEntry {
+                    spki_sha256: v.spki_sha256,
+                    action: v.action,
+                    incident: v.incident.to_string(),
+                    title: v.title.to_string(),
+                    distrust_after: v.distrust_after,
+                });
+                problems.push(format!(
+                    "SPKI SHA-256 {} reads back as {:?}, not {:?}",
+                    w.spki_sha256, snapshot.entries[i], wanted
+                ))
+            }
             Ok(_) => {}
         }
     }

@@ -36,12 +36,23 @@ const EMPTY_ENTRIES_END: &[u8] = b"]\n}";
 const ENTRIES_ONLY_START: &[u8] = b"{\n  \"entries\": [";
 const ENTRIES_ONLY_END: &[u8] = b"\n  ]\n}";
 
-/// The file layout as read; field order here is the order in the file.
+/// The file layout as read, each entry still raw text (parsed next, on every core); field order
+/// here is the order in the file.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ListFile {
+struct ListFileRaw<'a> {
     #[serde(rename = "@generated")]
     _generated: serde::de::IgnoredAny,
+    format: String,
+    sequence: u64,
+    source_digest: Sha256Hash,
+    incidents: Vec<Incident>,
+    #[serde(borrow)]
+    entries: Vec<&'a serde_json::value::RawValue>,
+}
+
+/// The file as read, entries parsed.
+struct ListFile {
     format: String,
     sequence: u64,
     source_digest: Sha256Hash,
@@ -134,14 +145,51 @@ impl Blocklist {
         Ok(list)
     }
 
-    /// Parses the JSON form and checks the format name, not the invariants.
+    /// Parses the JSON form and checks the format name, not the invariants. The file is read
+    /// once with each entry kept as raw text, then the entries are parsed on every core; the
+    /// first error in file order is reported, at its place in the file.
     fn parse_json(text: &str, path: Option<PathBuf>) -> Result<Blocklist, ListError> {
-        let file: ListFile = serde_json::from_str(text).map_err(|e| ListError::Json {
-            path: path.clone(),
-            line: e.line(),
-            column: e.column(),
-            message: e.to_string(),
-        })?;
+        use rayon::prelude::*;
+
+        let json_error = |e: serde_json::Error, base: usize| {
+            let (line, column) = place_in(text, base, e.line(), e.column());
+            let message = e.to_string();
+            let relative = format!(" at line {} column {}", e.line(), e.column());
+            ListError::Json {
+                path: path.clone(),
+                line,
+                column,
+                message: match message.strip_suffix(&relative) {
+                    Some(m) => format!("{m} at line {line} column {column}"),
+                    None => message,
+                },
+            }
+        };
+        let file: ListFileRaw = serde_json::from_str(text).map_err(|e| json_error(e, 0))?;
+        let parsed: Vec<Result<Vec<Entry>, ListError>> = file
+            .entries
+            .par_chunks(4096)
+            .map(|batch| {
+                let mut entries = Vec::with_capacity(batch.len());
+                for raw in batch {
+                    let json = raw.get();
+                    let base = json.as_ptr() as usize - text.as_ptr() as usize;
+                    entries.push(serde_json::from_str(json).map_err(|e| json_error(e, base))?);
+                }
+                Ok(entries)
+            })
+            .collect();
+        let mut entries = Vec::with_capacity(file.entries.len());
+        for batch in parsed {
+            entries.extend(batch?);
+        }
+        let file = ListFile {
+            format: file.format,
+            sequence: file.sequence,
+            source_digest: file.source_digest,
+            incidents: file.incidents,
+            entries,
+        };
         if file.format != LIST_FORMAT {
             return Err(ListError::Invalid {
                 path,
@@ -158,6 +206,21 @@ impl Blocklist {
             entries: file.entries,
         })
     }
+}
+
+/// The line and column (from 1) in `text` of the place at `line` and `column` of the piece of
+/// `text` that starts at byte `base`.
+fn place_in(text: &str, base: usize, line: usize, column: usize) -> (usize, usize) {
+    let before = &text.as_bytes()[..base.min(text.len())];
+    let base_line = 1 + before.iter().filter(|&&b| b == b'\n').count();
+    if line > 1 {
+        return (base_line + line - 1, column);
+    }
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |at| at + 1);
+    (base_line, base - line_start + column)
 }
 
 /// Reads only the `source_digest` of a list, without checking the rest. `build.rs` uses it to
@@ -244,6 +307,39 @@ mod tests {
         let mut empty = sample();
         empty.entries.clear();
         assert!(empty.to_json().ends_with("\"entries\": []\n}\n"));
+    }
+
+    #[test]
+    fn an_error_inside_an_entry_is_placed_in_the_file() {
+        let text = sample().to_json();
+        // A wrong type in the entry: the entry is parsed on its own, the place is the file's.
+        let broken = text.replacen(
+            "\"action\": \"block\",\n      \"incidents\"",
+            "\"action\": 7,\n      \"incidents\"",
+            1,
+        );
+        assert_ne!(broken, text);
+        let line_of_seven = broken
+            .lines()
+            .position(|l| l.contains("\"action\": 7"))
+            .unwrap()
+            + 1;
+        match Blocklist::from_json(&broken).unwrap_err() {
+            ListError::Json {
+                line,
+                column,
+                message,
+                ..
+            } => {
+                assert_eq!(line, line_of_seven, "{message}");
+                assert_eq!(column, "      \"action\": 7".len(), "{message}");
+                assert!(
+                    message.ends_with(&format!("at line {line} column {column}")),
+                    "{message}"
+                );
+            }
+            other => panic!("unexpected {other}"),
+        }
     }
 
     #[test]

@@ -421,11 +421,18 @@ impl Blocklist {
     /// [`Blocklist::validate_list`] and [`Blocklist::validate_entry`] are its two halves, for a
     /// caller that checks entries on several threads (ingest does): `validate` is exactly
     /// `validate_list` followed by `validate_entry` of every entry, in order.
+    ///
+    /// The entries are checked on every core; problems come in list order all the same.
     pub fn validate(&self) -> Result<(), Vec<String>> {
+        use rayon::prelude::*;
+
         let mut problems = self.validate_list();
-        for entry in &self.entries {
-            problems.extend(self.validate_entry(entry));
-        }
+        let per_batch: Vec<Vec<String>> = self
+            .entries
+            .par_chunks(4096)
+            .map(|batch| batch.iter().flat_map(|e| self.validate_entry(e)).collect())
+            .collect();
+        problems.extend(per_batch.into_iter().flatten());
         if problems.is_empty() {
             Ok(())
         } else {
