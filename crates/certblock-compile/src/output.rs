@@ -1,7 +1,8 @@
 //! Writing `generated/` as one atomic unit, and comparing it with what a run would write.
 //!
-//! Files are written into a fresh folder beside the output folder, flushed to disk, and the two
-//! folders are then swapped: on Linux with one `renameat2(RENAME_EXCHANGE)`, so a run killed at
+//! Files are written into a fresh folder beside the output folder, flushed to disk (by a thread
+//! of their own, so the threads that render files never wait for the disk), and the two folders
+//! are then swapped: on Linux with one `renameat2(RENAME_EXCHANGE)`, so a run killed at
 //! any instant leaves either the old or the new folder in place, never a mix. Elsewhere the swap
 //! is two renames, and the next run puts a folder left aside back before doing anything else.
 
@@ -9,6 +10,7 @@ use core::fmt;
 use std::fs;
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 
 use crate::GeneratedFile;
 
@@ -125,6 +127,22 @@ pub struct AtomicWrite {
     new: PathBuf,
     old: PathBuf,
     committed: bool,
+    /// Files written and waiting to be flushed to disk; `None` once the flusher is told to stop.
+    to_flush: Option<mpsc::Sender<(PathBuf, fs::File)>>,
+    /// The thread that flushes each written file to disk, and the first error it met.
+    flusher: Option<std::thread::JoinHandle<Result<(), OutputError>>>,
+}
+
+/// Flushes each file it receives to disk, in order, until the sender is dropped; after an error
+/// it only drains the rest and returns that first error.
+fn flush_files(files: mpsc::Receiver<(PathBuf, fs::File)>) -> Result<(), OutputError> {
+    let mut outcome = Ok(());
+    for (path, handle) in files {
+        if outcome.is_ok() {
+            outcome = handle.sync_all().map_err(io_err("flush to disk", &path));
+        }
+    }
+    outcome
 }
 
 impl AtomicWrite {
@@ -137,28 +155,61 @@ impl AtomicWrite {
             fs::remove_dir_all(&new).map_err(io_err("remove the leftover folder", &new))?;
         }
         fs::create_dir(&new).map_err(io_err("create", &new))?;
+        let (to_flush, files) = mpsc::channel();
+        let flusher = std::thread::Builder::new()
+            .name("certblock-flush".into())
+            .spawn(move || flush_files(files))
+            .map_err(io_err("start a thread to flush", &new))?;
         Ok(AtomicWrite {
             out: out.to_path_buf(),
             new,
             old,
             committed: false,
+            to_flush: Some(to_flush),
+            flusher: Some(flusher),
         })
     }
 
-    /// Writes one complete file into the fresh folder and flushes it to disk.
+    /// Waits until every written file is on disk; the first flush error, if any.
+    fn finish_flushing(&mut self) -> Result<(), OutputError> {
+        drop(self.to_flush.take());
+        match self.flusher.take() {
+            Some(flusher) => flusher.join().unwrap_or_else(|_| {
+                Err(OutputError::Io {
+                    action: "flush to disk",
+                    path: self.new.clone(),
+                    source: io::Error::other("the flushing thread panicked"),
+                })
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Writes one complete file into the fresh folder and hands it to the flushing thread.
     pub fn write(&self, file: &GeneratedFile) -> Result<(), OutputError> {
         let path = self.new.join(file.name);
         let mut handle = fs::File::create(&path).map_err(io_err("create", &path))?;
         handle
             .write_all(&file.bytes)
             .map_err(io_err("write", &path))?;
-        handle.sync_all().map_err(io_err("flush to disk", &path))?;
+        // The flusher thread syncs it; `commit` waits for every file before the swap.
+        match &self.to_flush {
+            Some(to_flush) if to_flush.send((path.clone(), handle)).is_ok() => {}
+            _ => {
+                return Err(OutputError::Io {
+                    action: "flush to disk",
+                    path,
+                    source: io::Error::other("the flushing thread has stopped"),
+                });
+            }
+        }
         test_pause();
         Ok(())
     }
 
     /// Swaps the fresh folder in, as one step where the file system allows it.
     pub fn commit(mut self) -> Result<(), OutputError> {
+        self.finish_flushing()?;
         sync_dir(&self.new)?;
         test_pause();
         if self.out.exists() {
@@ -177,6 +228,8 @@ impl AtomicWrite {
 impl Drop for AtomicWrite {
     fn drop(&mut self) {
         if !self.committed {
+            // The flush outcome no longer matters; the files are about to go.
+            let _ = self.finish_flushing();
             // Best effort: a leftover is also cleared by the next `begin`.
             let _ = fs::remove_dir_all(&self.new);
         }

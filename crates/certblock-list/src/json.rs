@@ -51,15 +51,6 @@ struct ListFileRaw<'a> {
     entries: Vec<&'a serde_json::value::RawValue>,
 }
 
-/// The file as read, entries parsed.
-struct ListFile {
-    format: String,
-    sequence: u64,
-    source_digest: Sha256Hash,
-    incidents: Vec<Incident>,
-    entries: Vec<Entry>,
-}
-
 impl Blocklist {
     /// The list as pretty-printed JSON with a final newline, headed by the `@generated` notice.
     ///
@@ -68,7 +59,6 @@ impl Blocklist {
     pub fn to_json(&self) -> String {
         use rayon::prelude::*;
 
-        const BATCH: usize = 4096;
         let file = |entries| ListFileRef {
             generated: GENERATED_NOTICE,
             format: LIST_FORMAT,
@@ -121,14 +111,6 @@ impl Blocklist {
         Self::from_json_at(text, None)
     }
 
-    /// Reads a list from JSON text without checking its invariants (the format name is still
-    /// checked). Only for text that must equal a list already checked, such as the compiler's
-    /// read-back of the `blocklist.json` it has just written: a list equal to a valid list is
-    /// valid, so checking it again would only cost time.
-    pub fn from_json_unvalidated(text: &str) -> Result<Blocklist, ListError> {
-        Self::parse_json(text, None)
-    }
-
     /// Reads and checks the list in `path`.
     pub fn read(path: &Path) -> Result<Blocklist, ListError> {
         let text = std::fs::read_to_string(path).map_err(|source| ListError::Io {
@@ -151,60 +133,109 @@ impl Blocklist {
     fn parse_json(text: &str, path: Option<PathBuf>) -> Result<Blocklist, ListError> {
         use rayon::prelude::*;
 
-        let json_error = |e: serde_json::Error, base: usize| {
-            let (line, column) = place_in(text, base, e.line(), e.column());
-            let message = e.to_string();
-            let relative = format!(" at line {} column {}", e.line(), e.column());
-            ListError::Json {
-                path: path.clone(),
-                line,
-                column,
-                message: match message.strip_suffix(&relative) {
-                    Some(m) => format!("{m} at line {line} column {column}"),
-                    None => message,
-                },
-            }
-        };
-        let file: ListFileRaw = serde_json::from_str(text).map_err(|e| json_error(e, 0))?;
+        let file = parse_raw(text, &path)?;
         let parsed: Vec<Result<Vec<Entry>, ListError>> = file
             .entries
-            .par_chunks(4096)
+            .par_chunks(BATCH)
             .map(|batch| {
-                let mut entries = Vec::with_capacity(batch.len());
-                for raw in batch {
-                    let json = raw.get();
-                    let base = json.as_ptr() as usize - text.as_ptr() as usize;
-                    entries.push(serde_json::from_str(json).map_err(|e| json_error(e, base))?);
-                }
-                Ok(entries)
+                batch
+                    .iter()
+                    .map(|raw| parse_entry(text, &path, raw))
+                    .collect()
             })
             .collect();
         let mut entries = Vec::with_capacity(file.entries.len());
         for batch in parsed {
             entries.extend(batch?);
         }
-        let file = ListFile {
-            format: file.format,
-            sequence: file.sequence,
-            source_digest: file.source_digest,
-            incidents: file.incidents,
-            entries,
-        };
-        if file.format != LIST_FORMAT {
-            return Err(ListError::Invalid {
-                path,
-                problems: vec![format!(
-                    "format is {:?}; this version of certblock reads {LIST_FORMAT:?}",
-                    file.format
-                )],
-            });
-        }
         Ok(Blocklist {
             sequence: file.sequence,
             source_digest: file.source_digest,
             incidents: file.incidents,
-            entries: file.entries,
+            entries,
         })
+    }
+
+    /// Whether `text` reads as exactly this list; a file that does not parse is an error, as
+    /// for [`Blocklist::from_json`]. For the compiler's read-back of the file it has just
+    /// written: the entries are parsed on every core and each is dropped once compared, so no
+    /// second copy of a large list is ever built.
+    pub fn equals_json(&self, text: &str) -> Result<bool, ListError> {
+        use rayon::prelude::*;
+
+        let file = parse_raw(text, &None)?;
+        if file.sequence != self.sequence
+            || file.source_digest != self.source_digest
+            || file.incidents != self.incidents
+            || file.entries.len() != self.entries.len()
+        {
+            return Ok(false);
+        }
+        let per_batch: Vec<Result<bool, ListError>> = file
+            .entries
+            .par_chunks(BATCH)
+            .zip(self.entries.par_chunks(BATCH))
+            .map(|(raws, mine)| {
+                for (raw, entry) in raws.iter().zip(mine) {
+                    if parse_entry(text, &None, raw)? != *entry {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            })
+            .collect();
+        for batch in per_batch {
+            if !batch? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// Entries per batch when a list is written or read on every core.
+const BATCH: usize = 4096;
+
+/// Reads the file with each entry left as raw text, and checks the format name.
+fn parse_raw<'t>(text: &'t str, path: &Option<PathBuf>) -> Result<ListFileRaw<'t>, ListError> {
+    let file: ListFileRaw = serde_json::from_str(text).map_err(|e| json_error(text, path, e, 0))?;
+    if file.format != LIST_FORMAT {
+        return Err(ListError::Invalid {
+            path: path.clone(),
+            problems: vec![format!(
+                "format is {:?}; this version of certblock reads {LIST_FORMAT:?}",
+                file.format
+            )],
+        });
+    }
+    Ok(file)
+}
+
+/// Parses one entry left raw by [`parse_raw`]; an error is placed in the whole file.
+fn parse_entry(
+    text: &str,
+    path: &Option<PathBuf>,
+    raw: &serde_json::value::RawValue,
+) -> Result<Entry, ListError> {
+    let json = raw.get();
+    let base = json.as_ptr() as usize - text.as_ptr() as usize;
+    serde_json::from_str(json).map_err(|e| json_error(text, path, e, base))
+}
+
+/// The error for `e`, met in the piece of `text` that starts at byte `base`, with the line and
+/// column (in the message too) of the place in the whole of `text`.
+fn json_error(text: &str, path: &Option<PathBuf>, e: serde_json::Error, base: usize) -> ListError {
+    let (line, column) = place_in(text, base, e.line(), e.column());
+    let message = e.to_string();
+    let relative = format!(" at line {} column {}", e.line(), e.column());
+    ListError::Json {
+        path: path.clone(),
+        line,
+        column,
+        message: match message.strip_suffix(&relative) {
+            Some(m) => format!("{m} at line {line} column {column}"),
+            None => message,
+        },
     }
 }
 
@@ -340,6 +371,33 @@ mod tests {
             }
             other => panic!("unexpected {other}"),
         }
+    }
+
+    #[test]
+    fn equals_json_tells_the_same_list_from_another() {
+        let mut list = sample();
+        list.entries = (0..9_000u32)
+            .map(|i| {
+                let mut entry = sample().entries[0].clone();
+                entry.spki_sha256 = Sha256Hash::digest(&i.to_be_bytes());
+                entry
+            })
+            .collect();
+        list.entries.sort_by_key(|e| e.spki_sha256);
+        let text = list.to_json();
+        assert!(list.equals_json(&text).unwrap());
+        // One field of one entry in the last batch differs: not equal.
+        let mut other = list.clone();
+        other.entries[8_999].evidence[0].name = Some("renamed".into());
+        assert!(!other.equals_json(&text).unwrap());
+        let mut fewer = list.clone();
+        fewer.entries.pop();
+        assert!(!fewer.equals_json(&text).unwrap());
+        let mut renumbered = list.clone();
+        renumbered.sequence += 1;
+        assert!(!renumbered.equals_json(&text).unwrap());
+        // Text that is not a list is an error, not a difference.
+        assert!(list.equals_json(&text[..text.len() / 2]).is_err());
     }
 
     #[test]
