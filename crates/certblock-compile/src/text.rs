@@ -9,7 +9,7 @@ use certblock_list::Blocklist;
 /// `-->` are broken so they cannot close a block comment.
 pub(crate) fn comment_safe(s: &str) -> Cow<'_, str> {
     // Almost every name is safe as it is: borrow it (lists hold a million of them).
-    if !s.contains(char::is_control) && !s.contains("*/") && !s.contains("-->") {
+    if is_comment_safe(s) {
         return Cow::Borrowed(s);
     }
     let cleaned = s
@@ -19,6 +19,19 @@ pub(crate) fn comment_safe(s: &str) -> Cow<'_, str> {
         .replace("*/", "* /")
         .replace("-->", "-- >");
     Cow::Owned(cleaned)
+}
+
+/// Whether `s` needs no change for [`comment_safe`], in one pass over its bytes: no control
+/// character (C0, DEL, or C1, which UTF-8 writes as 0xC2 then 0x80 to 0x9F), no `*/`, no `-->`.
+fn is_comment_safe(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.iter().enumerate().all(|(i, &c)| match c {
+        0..0x20 | 0x7f => false,
+        0xc2 => !matches!(b.get(i + 1), Some(0x80..=0x9f)),
+        b'*' => b.get(i + 1) != Some(&b'/'),
+        b'-' => b.get(i + 1..i + 3) != Some(b"->"),
+        _ => true,
+    })
 }
 
 /// Appends `render(item)` for every item to `out`, in order. Long runs are rendered in parallel
@@ -96,5 +109,13 @@ mod tests {
             comment_safe("CN=plain"),
             Cow::Borrowed("CN=plain")
         ));
+        // The one-pass test agrees with the definition on every tricky case.
+        for s in [
+            "a\u{85}b", "a\u{a0}b", "é", "x*y", "x*", "x-", "x--", "x->", "x-->", "\u{7f}", "\t",
+            "a-b->c", "**/", "---->",
+        ] {
+            let plain = !s.contains(char::is_control) && !s.contains("*/") && !s.contains("-->");
+            assert_eq!(is_comment_safe(s), plain, "{s:?}");
+        }
     }
 }
