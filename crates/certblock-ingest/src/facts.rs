@@ -51,11 +51,50 @@ impl<'de> Deserialize<'de> for Hex32 {
                 f.write_str("a string")
             }
             fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Sha256Hash, E> {
-                s.parse().map_err(E::custom)
+                match hex32(s.as_bytes()) {
+                    Some(hash) => Ok(hash),
+                    None => s.parse().map_err(E::custom),
+                }
             }
         }
         deserializer.deserialize_str(HexVisitor).map(Hex32)
     }
+}
+
+/// The value of each hex digit (either case), 0xff for any other byte.
+const HEX_VALUES: [u8; 256] = {
+    let mut table = [0xff; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        table[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    table
+};
+
+/// 64 hex digits (either case) as a SHA-256 value, with a table rather than a branch per digit;
+/// `None` for anything else (whose error [`Sha256Hash`]'s own parser then words).
+fn hex32(digits: &[u8]) -> Option<Sha256Hash> {
+    if digits.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    let mut bad = 0u8;
+    for (byte, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
+        let (hi, lo) = (
+            HEX_VALUES[usize::from(pair[0])],
+            HEX_VALUES[usize::from(pair[1])],
+        );
+        bad |= hi | lo;
+        *byte = hi << 4 | (lo & 15);
+    }
+    (bad & 0xf0 == 0).then_some(Sha256Hash(out))
 }
 
 /// One record, as written.
@@ -546,6 +585,39 @@ mod parallel_tests {
         let other = text.replacen("{ \"records\"", "{\"x\": 1, \"records\"", 1);
         let e = items_of(&other).unwrap_err();
         assert!(e.to_string().contains("unknown field `x`"), "{e}");
+    }
+
+    #[test]
+    fn hex_is_read_as_the_list_reads_it() {
+        let mut state = 1u64;
+        for round in 0..20_000 {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let alphabet = b"0123456789abcdefABCDEFxg -";
+            let len = if round % 10 == 0 {
+                (state >> 60) as usize + 60
+            } else {
+                64
+            };
+            let text: String = (0..len)
+                .map(|i| {
+                    let r = state.rotate_left(i as u32 * 7) ^ (i as u64).wrapping_mul(0x9E37);
+                    // Mostly hex digits, sometimes a byte that is not one.
+                    let pick = if r % 97 == 0 {
+                        22 + (r >> 8) % 4
+                    } else {
+                        (r >> 8) % 22
+                    };
+                    char::from(alphabet[pick as usize])
+                })
+                .collect();
+            assert_eq!(
+                hex32(text.as_bytes()),
+                text.parse::<Sha256Hash>().ok(),
+                "{text}"
+            );
+        }
     }
 
     #[test]
