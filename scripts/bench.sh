@@ -76,8 +76,16 @@ if want ingest; then
   : > "$OUT/ingest.tsv"
   echo -e "corpus\tcertificates\tbytes\truns\tmedian_s\tmin_s\tcerts_per_s\tMB_per_s\tpeak_rss_kb\trss_over_input" >> "$OUT/ingest.tsv"
   ingest_row() { # ingest_row DIR RUNS NAME: one line of ingest.tsv, with peak RSS / input size
+    # Throughput: the median of RUNS runs in one process. Peak RSS: one ingest in a fresh process
+    # (later runs in the same process start from the heap the first one left, which is not what
+    # a user's single run sees); with RUNS=1 the same run gives both.
     local line
-    line=$(/usr/bin/time -v "$BIN/ingest-throughput" "$1" "$2" 2> "$OUT/ingest-$3.time")
+    if [ "$2" = 1 ]; then
+      line=$(/usr/bin/time -v "$BIN/ingest-throughput" "$1" 1 2> "$OUT/ingest-$3.time")
+    else
+      line=$("$BIN/ingest-throughput" "$1" "$2")
+      /usr/bin/time -v "$BIN/ingest-throughput" "$1" 1 2> "$OUT/ingest-$3.time" >/dev/null
+    fi
     local rss; rss=$(peak_kb "$OUT/ingest-$3.time")
     local bytes; bytes=$(echo "$line" | cut -f3)
     echo -e "$line\t$rss\t$(python3 -c "print(f'{$rss * 1024 / $bytes:.2f}')")" | tee -a "$OUT/ingest.tsv"
@@ -86,7 +94,6 @@ if want ingest; then
     for layout in bundles files; do
       dir=$(corpus "$n" "$layout")
       runs=$RUNS; [ "$n" -ge 1000000 ] && runs=1
-      # Peak memory (the largest of the runs) against the size of the input, in the .time file.
       ingest_row "$dir" "$runs" "$n-$layout"
     done
   done
