@@ -55,6 +55,26 @@ fn previous_list(out: &Path, previous: Option<&Path>) -> Result<Option<Blocklist
     Ok(Some(list))
 }
 
+/// The text of the list previously committed in `out` (or at `previous`), with its path.
+fn previous_list_text(out: &Path, previous: Option<&Path>) -> Result<Option<(PathBuf, String)>> {
+    let path: PathBuf = match previous {
+        Some(p) => p.to_path_buf(),
+        None => out.join(certblock_compile::LIST_FILE),
+    };
+    if previous.is_none() && !path.exists() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "reading {}: the previous list gives the sequence number; restore it (git checkout {}) \
+             or name another with --previous",
+            path.display(),
+            path.display()
+        )
+    })?;
+    Ok(Some((path, text)))
+}
+
 /// `certblock generate`.
 pub fn generate(
     sources: &Path,
@@ -64,9 +84,10 @@ pub fn generate(
     quiet: bool,
 ) -> Result<ExitCode> {
     let progress = RunProgress::new(quiet);
-    // The previous list (for the sequence number) is read while the sources are ingested.
+    // The previous list (for the sequence number) is read while the sources are ingested, and
+    // compared with the new one as it is parsed (never built: it may hold a million entries).
     let (previous, ingested) = std::thread::scope(|scope| {
-        let previous = scope.spawn(|| previous_list(out, previous));
+        let previous = scope.spawn(|| previous_list_text(out, previous));
         let ingested = ingest(sources, &options, &progress);
         (
             previous
@@ -79,7 +100,16 @@ pub fn generate(
     let Some(Ingested { mut list, .. }) = ingested else {
         return Ok(ExitCode::FAILURE);
     };
-    list.sequence_after(previous.as_ref());
+    match &previous {
+        None => list.sequence_after(None),
+        Some((path, text)) => list.sequence_after_json(text, path).with_context(|| {
+            format!(
+                "the previous list gives the sequence number; restore it (git checkout {}) or \
+                 name another with --previous",
+                path.display()
+            )
+        })?,
+    }
     drop(previous); // only its sequence and content were needed; free it before compiling
     progress.phase("compiling and writing");
     // Each file is written as soon as it is rendered and read back; the new folder is swapped in

@@ -83,6 +83,33 @@ fn regenerating_keeps_the_sequence_and_a_change_moves_it_by_one() {
 }
 
 #[test]
+fn a_broken_previous_list_stops_generate_naming_the_file_and_the_way_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    good_tree(tmp.path());
+    assert!(certblock(tmp.path(), &["generate"]).status.success());
+    let list_path = tmp.path().join("generated/blocklist.json");
+    let text = std::fs::read_to_string(&list_path).unwrap();
+    // The last entry's key is no longer a string: the file no longer reads as a list.
+    let at = text.rfind("\"spki_sha256\": \"").unwrap();
+    let broken = format!("{}\"spki_sha256\": 42{}", &text[..at], &text[at + 81..]);
+    std::fs::write(&list_path, &broken).unwrap();
+    let before = folder_bytes(&tmp.path().join("generated"));
+    let run = certblock(tmp.path(), &["generate"]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success(), "{stderr}");
+    assert!(stderr.contains("generated/blocklist.json:"), "{stderr}");
+    assert!(
+        stderr.contains("previous list gives the sequence number"),
+        "{stderr}"
+    );
+    assert_eq!(
+        folder_bytes(&tmp.path().join("generated")),
+        before,
+        "nothing was written"
+    );
+}
+
+#[test]
 fn check_names_stale_missing_and_extra_files() {
     let tmp = tempfile::tempdir().unwrap();
     good_tree(tmp.path());

@@ -161,35 +161,69 @@ impl Blocklist {
     /// written: the entries are parsed on every core and each is dropped once compared, so no
     /// second copy of a large list is ever built.
     pub fn equals_json(&self, text: &str) -> Result<bool, ListError> {
+        let (file, same_content) = self.compare_json(text, &None)?;
+        Ok(same_content
+            && file.sequence == self.sequence
+            && file.source_digest == self.source_digest)
+    }
+
+    /// [`Blocklist::sequence_after`] with the previous list given as its JSON text (read from
+    /// `path`, named in errors): the previous list is compared entry by entry as it is parsed,
+    /// and never built. Its invariants are not checked: only its sequence number and whether its
+    /// content equals this list's matter here, and a file that does not parse is an error.
+    pub fn sequence_after_json(&mut self, text: &str, path: &Path) -> Result<(), ListError> {
+        let (previous, same_content) = self.compare_json(text, &Some(path.to_path_buf()))?;
+        self.sequence = if same_content {
+            previous.sequence
+        } else {
+            previous.sequence + 1
+        };
+        Ok(())
+    }
+
+    /// Reads `text` as a list and tells whether its incidents and entries equal this list's
+    /// ([`Blocklist::same_content`]); the rest of the file is returned for the caller to compare.
+    fn compare_json<'t>(
+        &self,
+        text: &'t str,
+        path: &Option<PathBuf>,
+    ) -> Result<(ListFileRaw<'t>, bool), ListError> {
         use rayon::prelude::*;
 
-        let file = parse_raw(text, &None)?;
-        if file.sequence != self.sequence
-            || file.source_digest != self.source_digest
-            || file.incidents != self.incidents
-            || file.entries.len() != self.entries.len()
-        {
-            return Ok(false);
+        let file = parse_raw(text, path)?;
+        if file.incidents != self.incidents || file.entries.len() != self.entries.len() {
+            // Still parse every entry, so a broken file is an error whatever it holds.
+            for batch in file
+                .entries
+                .par_chunks(BATCH)
+                .map(|raws| {
+                    raws.iter()
+                        .try_for_each(|raw| parse_entry(text, path, raw).map(drop))
+                })
+                .collect::<Vec<_>>()
+            {
+                batch?;
+            }
+            return Ok((file, false));
         }
         let per_batch: Vec<Result<bool, ListError>> = file
             .entries
             .par_chunks(BATCH)
             .zip(self.entries.par_chunks(BATCH))
             .map(|(raws, mine)| {
+                let mut same = true;
                 for (raw, entry) in raws.iter().zip(mine) {
-                    if parse_entry(text, &None, raw)? != *entry {
-                        return Ok(false);
-                    }
+                    // Every entry is parsed, even after a difference: errors must not hide.
+                    same &= parse_entry(text, path, raw)? == *entry;
                 }
-                Ok(true)
+                Ok(same)
             })
             .collect();
+        let mut same = true;
         for batch in per_batch {
-            if !batch? {
-                return Ok(false);
-            }
+            same &= batch?;
         }
-        Ok(true)
+        Ok((file, same))
     }
 }
 
@@ -398,6 +432,33 @@ mod tests {
         assert!(!renumbered.equals_json(&text).unwrap());
         // Text that is not a list is an error, not a difference.
         assert!(list.equals_json(&text[..text.len() / 2]).is_err());
+        // A broken entry is an error even when an earlier entry already differs.
+        let last = list.entries[8_999].spki_sha256.to_hex();
+        let broken = text.replacen(
+            &format!("\"spki_sha256\": \"{last}\""),
+            "\"spki_sha256\": 5",
+            1,
+        );
+        assert!(other.equals_json(&broken).is_err());
+        assert!(fewer.equals_json(&broken).is_err());
+
+        // The sequence follows the previous text as it follows the previous list.
+        let path = Path::new("generated/blocklist.json");
+        for (mut next, previous) in [
+            (list.clone(), &list),
+            (other.clone(), &list),
+            (fewer.clone(), &list),
+        ] {
+            let mut by_list = next.clone();
+            by_list.sequence_after(Some(previous));
+            next.sequence_after_json(&previous.to_json(), path).unwrap();
+            assert_eq!(next.sequence, by_list.sequence);
+        }
+        let error = other.sequence_after_json(&broken, path).unwrap_err();
+        assert!(
+            error.to_string().starts_with("generated/blocklist.json:"),
+            "{error}"
+        );
     }
 
     #[test]
