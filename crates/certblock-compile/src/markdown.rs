@@ -8,7 +8,7 @@ use certblock_list::{
     Action, Blocklist, Entry, Evidence, EvidenceKind, GENERATED_NOTICE, Incident, IncidentId,
 };
 
-use crate::text::{comment_safe, render_in_order, summary_counts};
+use crate::text::{comment_safe, summary_counts};
 
 /// A Markdown code span holding `s` whatever backticks it contains.
 fn code(s: &str) -> String {
@@ -246,9 +246,9 @@ pub(crate) fn render(list: &Blocklist) -> String {
         writeln!(out).unwrap();
         writeln!(out, "{}", plain(&incident.summary)).unwrap();
         writeln!(out).unwrap();
-        render_in_order(&mut out, entries, 200, |out, entry| {
-            write_entry(out, incident, entry)
-        });
+        for entry in entries {
+            write_entry(&mut out, incident, entry);
+        }
     }
     // One trailing newline exactly, whatever the last section wrote.
     while out.ends_with("\n\n") {

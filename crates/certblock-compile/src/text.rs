@@ -34,41 +34,6 @@ fn is_comment_safe(s: &str) -> bool {
     })
 }
 
-/// Appends `render(item)` for every item to `out`, in order. Long runs are rendered in parallel
-/// batches (each into its own string, `bytes_per_item` a guess of the size) and then joined, so a
-/// million entries use both cores and the output is the same as one pass in order.
-pub(crate) fn render_in_order<T: Sync>(
-    out: &mut String,
-    items: &[T],
-    bytes_per_item: usize,
-    render: impl Fn(&mut String, &T) + Sync,
-) {
-    use rayon::prelude::*;
-
-    const BATCH: usize = 4096;
-    if items.len() <= BATCH {
-        out.reserve(bytes_per_item * items.len());
-        for item in items {
-            render(out, item);
-        }
-        return;
-    }
-    let parts: Vec<String> = items
-        .par_chunks(BATCH)
-        .map(|batch| {
-            let mut part = String::with_capacity(bytes_per_item * batch.len());
-            for item in batch {
-                render(&mut part, item);
-            }
-            part
-        })
-        .collect();
-    out.reserve(parts.iter().map(String::len).sum());
-    for part in parts {
-        out.push_str(&part);
-    }
-}
-
 /// "N keys (a block, b known-interception, c blocked-interception)".
 pub(crate) fn summary_counts(list: &Blocklist) -> String {
     let c = list.counts();
@@ -85,21 +50,6 @@ pub(crate) fn summary_counts(list: &Blocklist) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rendering_in_batches_keeps_the_order_of_one_pass() {
-        let items: Vec<u32> = (0..10_000).collect();
-        let mut batched = String::from("head\n");
-        render_in_order(&mut batched, &items, 6, |out, i| {
-            out.push_str(&i.to_string());
-            out.push('\n');
-        });
-        let one_pass: String = std::iter::once("head".to_string())
-            .chain(items.iter().map(u32::to_string))
-            .map(|line| line + "\n")
-            .collect();
-        assert_eq!(batched, one_pass);
-    }
 
     #[test]
     fn comment_safe_removes_line_breaks_and_comment_closers() {
