@@ -58,9 +58,10 @@ pub(crate) fn certificate(der: &[u8]) -> Result<Described, ProblemKind> {
     certificate_owned(der.to_vec(), true)
 }
 
-/// [`certificate`], keeping `der` itself (not a copy) as the item's certificate; the item's
-/// `spki_der` is left empty unless `keep_spki` (the list does not record a certificate's key
-/// apart from the certificate, so ingest does without the copy).
+/// [`certificate`], keeping `der` itself (not a copy) as the item's certificate. Unless
+/// `keep_spki`, the item's `spki_der` is left empty and its key algorithm and size are not
+/// worked out for the usual kinds (the list records none of them for a certificate, so ingest
+/// does without).
 pub(crate) fn certificate_owned(der: Vec<u8>, keep_spki: bool) -> Result<Described, ProblemKind> {
     if der.is_empty() {
         return Err(ProblemKind::BadCertificate {
@@ -199,9 +200,31 @@ fn key_algorithm(spki: &SubjectPublicKeyInfo<'_>) -> (String, Option<usize>, boo
     }
 }
 
-/// An item for a bare public key; its `spki_der` is a copy of the key's DER if `keep_der`, else
-/// empty (its hash is always computed).
-fn describe_key(spki: &SubjectPublicKeyInfo<'_>, keep_der: bool) -> Described {
+/// An item for a bare public key. If `full`, it holds a copy of the key's DER, the algorithm's
+/// name and the key size; if not (a certificate's key, for ingest, which keeps none of these),
+/// only the key's hash, and the name (never the size) only when it is not one of the usual kinds,
+/// which is a warning. Its hash is always computed.
+fn describe_key(spki: &SubjectPublicKeyInfo<'_>, full: bool) -> Described {
+    if !full
+        && matches!(
+            spki.algorithm.algorithm.as_bytes(),
+            [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01]
+                | [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01]
+                | [0x2b, 0x65, 0x70]
+        )
+    {
+        // RSA, EC and Ed25519 by their exact OID bytes: usual, so nothing to name or measure.
+        let item = EvidenceItem::key(
+            Sha256Hash::digest(spki.raw),
+            Vec::new(),
+            String::new(),
+            None,
+        );
+        return Described {
+            item,
+            warnings: Vec::new(),
+        };
+    }
     let (key_algorithm, key_bits, usual) = key_algorithm(spki);
     let mut warnings = Vec::new();
     if !usual {
@@ -209,11 +232,7 @@ fn describe_key(spki: &SubjectPublicKeyInfo<'_>, keep_der: bool) -> Described {
             algorithm: key_algorithm.clone(),
         });
     }
-    let der = if keep_der {
-        spki.raw.to_vec()
-    } else {
-        Vec::new()
-    };
+    let der = if full { spki.raw.to_vec() } else { Vec::new() };
     let item = EvidenceItem::key(Sha256Hash::digest(spki.raw), der, key_algorithm, key_bits);
     Described { item, warnings }
 }
