@@ -161,11 +161,20 @@ pub(super) fn plan(list: &Blocklist) -> Plan<'_> {
 
 fn octal(out: &mut String, name: &str, bytes: &[u8]) {
     let _ = writeln!(out, "{name} MULTILINE_OCTAL");
+    // Each line is built in a buffer and appended once: a list of certificates is mostly this.
+    let mut line = [0u8; 4 * OCTAL_PER_LINE + 1];
     for chunk in bytes.chunks(OCTAL_PER_LINE) {
-        for b in chunk {
-            let _ = write!(out, "\\{b:03o}");
+        for (slot, &b) in line.chunks_exact_mut(4).zip(chunk) {
+            slot.copy_from_slice(&[
+                b'\\',
+                b'0' + (b >> 6),
+                b'0' + ((b >> 3) & 7),
+                b'0' + (b & 7),
+            ]);
         }
-        out.push('\n');
+        let len = 4 * chunk.len();
+        line[len] = b'\n';
+        out.push_str(std::str::from_utf8(&line[..=len]).expect("octal digits are ASCII"));
     }
     out.push_str("END\n");
 }
@@ -232,7 +241,25 @@ pub fn render(list: &Blocklist) -> Rendered {
         .filter(|i| i.certificate.is_some())
         .count();
     let trusts = plan.items.iter().filter(|i| i.trust).count();
-    let mut out = String::new();
+    // Room for the whole file up front (octal is four characters per byte, plus comments and
+    // attributes): a list of certificates makes a file of hundreds of megabytes.
+    let octal_bytes: usize = plan
+        .items
+        .iter()
+        .map(|i| {
+            let cert = i
+                .certificate
+                .as_ref()
+                .map_or(0, |c| c.value.len() + c.subject.len());
+            2 * (i.issuer.len() + i.serial_number.len()) + cert
+        })
+        .sum();
+    let mut out = String::with_capacity(
+        4096 + 90 * plan.unexpressed.len()
+            + 1200 * plan.items.len()
+            + 4 * octal_bytes
+            + octal_bytes / 4,
+    );
     out.push_str("#\n");
     let _ = writeln!(out, "# {GENERATED_NOTICE}");
     out.push_str("#\n");
