@@ -18,27 +18,18 @@ const CONSTANT_TYPES: [&str; 4] = [
 /// an unknown attribute type, an octal block with a bad byte or without `END`, an attribute
 /// given twice in an object, and certificate or trust objects missing what identifies them.
 pub fn read(bytes: &[u8]) -> Result<CertData, FormatError> {
-    let mut lines = Vec::new();
-    for (i, raw) in bytes.split(|b| *b == b'\n').enumerate() {
-        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        let text = std::str::from_utf8(raw)
-            .map_err(|_| FormatError::certdata(i + 1, "the line is not valid UTF-8"))?;
-        lines.push(text);
-    }
-    if bytes.ends_with(b"\n") {
-        lines.pop();
-    }
+    let mut lines = Lines {
+        rest: Some(bytes),
+        number: 0,
+    };
 
     let mut header_comments = Vec::new();
     let mut in_data = false;
     let mut objects: Vec<Object> = Vec::new();
     let mut current: Option<Object> = None;
     let mut pending: Vec<String> = Vec::new();
-    let mut i = 0;
-    while i < lines.len() {
-        let number = i + 1;
-        let line = lines.get(i).copied().unwrap_or_default();
-        i += 1;
+    while let Some(line) = lines.next() {
+        let (number, line) = line?;
         let trimmed = line.trim();
         if !in_data {
             if trimmed == "BEGINDATA" {
@@ -94,7 +85,7 @@ pub fn read(bytes: &[u8]) -> Result<CertData, FormatError> {
                 }
                 let mut data = Vec::new();
                 loop {
-                    let Some(next) = lines.get(i) else {
+                    let Some(next) = lines.next() else {
                         return Err(FormatError::certdata(
                             number,
                             format!(
@@ -102,12 +93,12 @@ pub fn read(bytes: &[u8]) -> Result<CertData, FormatError> {
                             ),
                         ));
                     };
-                    i += 1;
+                    let (next_number, next) = next?;
                     let next = next.trim();
                     if next == "END" {
                         break;
                     }
-                    octal_line(next, i, &mut data)?;
+                    octal_line(next, next_number, &mut data)?;
                 }
                 Value::Octal(data)
             }
@@ -208,7 +199,7 @@ pub fn read(bytes: &[u8]) -> Result<CertData, FormatError> {
     }
     if !in_data {
         return Err(FormatError::certdata(
-            lines.len().max(1),
+            lines.number.max(1),
             "there is no BEGINDATA line",
         ));
     }
@@ -232,6 +223,40 @@ pub fn read(bytes: &[u8]) -> Result<CertData, FormatError> {
         certificates,
         trust,
     })
+}
+
+/// The lines of a file, one at a time (a file of certificates has millions of them): split at
+/// `\n`, a final `\r` dropped, numbered from 1; a final newline ends the last line rather than
+/// starting an empty one.
+struct Lines<'a> {
+    /// What is left to read; `None` once the last line is out.
+    rest: Option<&'a [u8]>,
+    /// The number of the last line handed out.
+    number: usize,
+}
+
+impl<'a> Lines<'a> {
+    /// The next line and its number; a line that is not UTF-8 is an error naming it.
+    fn next(&mut self) -> Option<Result<(usize, &'a str), FormatError>> {
+        let rest = self.rest?;
+        let raw = match rest.iter().position(|&b| b == b'\n') {
+            Some(at) => {
+                self.rest = Some(&rest[at + 1..]).filter(|r| !r.is_empty());
+                &rest[..at]
+            }
+            None => {
+                self.rest = None;
+                rest
+            }
+        };
+        self.number += 1;
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        Some(
+            std::str::from_utf8(raw)
+                .map(|text| (self.number, text))
+                .map_err(|_| FormatError::certdata(self.number, "the line is not valid UTF-8")),
+        )
+    }
 }
 
 /// Appends the bytes of one line of `\ooo` escapes.
@@ -385,4 +410,36 @@ fn trust_object(object: &Object) -> Result<Trust, FormatError> {
         server_distrust_after: distrust_after(object, "CKA_NSS_SERVER_DISTRUST_AFTER")?,
         email_distrust_after: distrust_after(object, "CKA_NSS_EMAIL_DISTRUST_AFTER")?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every line of `bytes` as [`Lines`] hands them out.
+    fn all(bytes: &[u8]) -> Vec<Result<(usize, &str), String>> {
+        let mut lines = Lines {
+            rest: Some(bytes),
+            number: 0,
+        };
+        std::iter::from_fn(|| lines.next())
+            .map(|l| l.map_err(|e| e.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn lines_are_numbered_split_and_end_where_the_text_does() {
+        assert_eq!(all(b"a\r\nb\n"), [Ok((1, "a")), Ok((2, "b"))]);
+        assert_eq!(all(b"a\nb"), [Ok((1, "a")), Ok((2, "b"))]);
+        assert_eq!(all(b"a\n\n"), [Ok((1, "a")), Ok((2, ""))]);
+        assert_eq!(all(b""), [Ok((1, ""))]);
+        let bad = all(b"a\n\xff\nc");
+        assert_eq!(bad[0], Ok((1, "a")));
+        let error = bad[1].clone().unwrap_err();
+        assert!(
+            error.contains("line 2") && error.contains("UTF-8"),
+            "{error}"
+        );
+        assert_eq!(bad[2], Ok((3, "c")));
+    }
 }
