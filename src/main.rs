@@ -15,12 +15,6 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// mimalloc instead of the system allocator: `generate` at a million entries builds and frees
-/// gigabytes of short-lived strings, and glibc's malloc returns large blocks to the kernel only
-/// to fault and zero fresh pages for the next file (see BENCHMARKS.md, section 3).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Compile certificate blocklists from evidence, the way browsers keep them.
 #[derive(Parser)]
 #[command(name = "certblock", version, about, long_about = None)]
