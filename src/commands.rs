@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
 use certblock_ingest::{IngestOptions, Ingested};
-use certblock_list::{Blocklist, HexBytes};
+use certblock_list::{Blocklist, HexBytes, RawList};
 
 use crate::progress::RunProgress;
 
@@ -84,10 +84,26 @@ pub fn generate(
     quiet: bool,
 ) -> Result<ExitCode> {
     let progress = RunProgress::new(quiet);
-    // The previous list (for the sequence number) is read while the sources are ingested, and
-    // compared with the new one as it is parsed (never built: it may hold a million entries).
+    let way_out = |path: &Path| {
+        format!(
+            "the previous list gives the sequence number; restore it (git checkout {}) or name \
+             another with --previous",
+            path.display()
+        )
+    };
+    // The previous list (for the sequence number) is read while the sources are ingested, as
+    // far as the extent of each entry; its entries are compared with the new ones afterwards,
+    // as they are parsed (it is never built: it may hold a million entries).
+    let previous_text: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let (previous, ingested) = std::thread::scope(|scope| {
-        let previous = scope.spawn(|| previous_list_text(out, previous));
+        let previous = scope.spawn(|| -> Result<Option<(PathBuf, RawList<'_>)>> {
+            let Some((path, text)) = previous_list_text(out, previous)? else {
+                return Ok(None);
+            };
+            let text = previous_text.get_or_init(|| text);
+            let raw = RawList::parse(text, &path).with_context(|| way_out(&path))?;
+            Ok(Some((path, raw)))
+        });
         let ingested = ingest(sources, &options, &progress);
         (
             previous
@@ -102,15 +118,13 @@ pub fn generate(
     };
     match &previous {
         None => list.sequence_after(None),
-        Some((path, text)) => list.sequence_after_json(text, path).with_context(|| {
-            format!(
-                "the previous list gives the sequence number; restore it (git checkout {}) or \
-                 name another with --previous",
-                path.display()
-            )
-        })?,
+        Some((path, raw)) => list
+            .sequence_after_raw(raw)
+            .with_context(|| way_out(path))?,
     }
-    drop(previous); // only its sequence and content were needed; free it before compiling
+    // Only its sequence and content were needed; free it before compiling.
+    drop(previous);
+    drop(previous_text);
     progress.phase("compiling and writing");
     // Each file is written as soon as it is rendered and read back; the new folder is swapped in
     // only when every file is complete and nothing was lost.

@@ -161,7 +161,8 @@ impl Blocklist {
     /// written: the entries are parsed on every core and each is dropped once compared, so no
     /// second copy of a large list is ever built.
     pub fn equals_json(&self, text: &str) -> Result<bool, ListError> {
-        let (file, same_content) = self.compare_json(text, &None)?;
+        let file = parse_raw(text, &None)?;
+        let same_content = self.compare_json(text, &file, &None)?;
         Ok(same_content
             && file.sequence == self.sequence
             && file.source_digest == self.source_digest)
@@ -172,25 +173,33 @@ impl Blocklist {
     /// and never built. Its invariants are not checked: only its sequence number and whether its
     /// content equals this list's matter here, and a file that does not parse is an error.
     pub fn sequence_after_json(&mut self, text: &str, path: &Path) -> Result<(), ListError> {
-        let (previous, same_content) = self.compare_json(text, &Some(path.to_path_buf()))?;
+        self.sequence_after_raw(&RawList::parse(text, path)?)
+    }
+
+    /// [`Blocklist::sequence_after_json`] in two steps: the previous list's text is read by
+    /// [`RawList::parse`] first (`generate` does it while the sources are ingested), and its
+    /// entries compared here.
+    pub fn sequence_after_raw(&mut self, previous: &RawList<'_>) -> Result<(), ListError> {
+        let same_content = self.compare_json(previous.text, &previous.file, &previous.path)?;
         self.sequence = if same_content {
-            previous.sequence
+            previous.file.sequence
         } else {
-            previous.sequence + 1
+            previous.file.sequence + 1
         };
         Ok(())
     }
 
-    /// Reads `text` as a list and tells whether its incidents and entries equal this list's
-    /// ([`Blocklist::same_content`]); the rest of the file is returned for the caller to compare.
-    fn compare_json<'t>(
+    /// Whether the incidents and entries of `file` (read from `text` by [`parse_raw`]) equal
+    /// this list's ([`Blocklist::same_content`]); every entry is parsed, so a broken one is an
+    /// error whatever else differs.
+    fn compare_json(
         &self,
-        text: &'t str,
+        text: &str,
+        file: &ListFileRaw<'_>,
         path: &Option<PathBuf>,
-    ) -> Result<(ListFileRaw<'t>, bool), ListError> {
+    ) -> Result<bool, ListError> {
         use rayon::prelude::*;
 
-        let file = parse_raw(text, path)?;
         if file.incidents != self.incidents || file.entries.len() != self.entries.len() {
             // Still parse every entry, so a broken file is an error whatever it holds.
             for batch in file
@@ -204,7 +213,7 @@ impl Blocklist {
             {
                 batch?;
             }
-            return Ok((file, false));
+            return Ok(false);
         }
         let per_batch: Vec<Result<bool, ListError>> = file
             .entries
@@ -223,7 +232,26 @@ impl Blocklist {
         for batch in per_batch {
             same &= batch?;
         }
-        Ok((file, same))
+        Ok(same)
+    }
+}
+
+/// A list's JSON text read only as far as its header, incidents and the extent of each entry
+/// (each entry is left as raw text): what [`Blocklist::sequence_after_raw`] needs of the
+/// previous list, without building it.
+pub struct RawList<'t> {
+    text: &'t str,
+    path: Option<PathBuf>,
+    file: ListFileRaw<'t>,
+}
+
+impl<'t> RawList<'t> {
+    /// Reads `text` (from `path`, named in errors) as far as that; a file that is not JSON, not
+    /// a list, or of another format is an error with its line and column.
+    pub fn parse(text: &'t str, path: &Path) -> Result<Self, ListError> {
+        let path = Some(path.to_path_buf());
+        let file = parse_raw(text, &path)?;
+        Ok(RawList { text, path, file })
     }
 }
 
