@@ -6,6 +6,7 @@
 //! The digest covers every directory, file and symbolic link under the root, in file-name
 //! order: its path relative to the root (with `/` separators), its kind, and its bytes (for a
 //! link, its target). Timestamps and permissions are left out, so a fresh clone digests the same.
+//! Files over 1 MiB are hashed as they are read, never held whole.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -28,6 +29,39 @@ pub fn source_tree_digest(root: &Path) -> io::Result<Sha256Hash> {
 const BATCH_FILES: usize = 256;
 /// ... and about this many bytes (a larger file goes alone).
 const BATCH_BYTES: u64 = 16 << 20;
+
+/// A file larger than this is not handed to the reader: it is hashed as it is read, through a
+/// buffer of this size, so digesting a tree of large PEM bundles never holds a whole one.
+const STREAM_BYTES: u64 = 1 << 20;
+
+/// Hashes the file at `path` as the digest's body of a file of `size` bytes (its length, then
+/// its bytes), reading it through a small buffer. A file whose length is not `size` by the time
+/// it is read is an error (it changed while the tree was read).
+fn hash_streamed(hasher: &mut sha2::Sha256, path: &Path, size: u64) -> io::Result<()> {
+    use std::io::Read as _;
+
+    hasher.update(size.to_le_bytes());
+    let mut file = std::fs::File::open(path)?;
+    let mut buffer = vec![0u8; STREAM_BYTES as usize];
+    let mut read = 0u64;
+    loop {
+        let n = match file.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        hasher.update(&buffer[..n]);
+        read += n as u64;
+    }
+    if read != size {
+        return Err(io::Error::other(format!(
+            "{}: changed while it was read ({size} bytes, then {read})",
+            path.display()
+        )));
+    }
+    Ok(())
+}
 
 /// Reads a batch of files: each one's bytes (or error), in the order of the paths.
 pub type FileReader<'a> = dyn Fn(&[PathBuf]) -> Vec<io::Result<Vec<u8>>> + Sync + 'a;
@@ -119,6 +153,16 @@ pub fn source_tree_digest_with(root: &Path, read_files: &FileReader<'_>) -> io::
             });
         } else {
             let size = item.metadata().map_or(0, |m| m.len());
+            if size > STREAM_BYTES {
+                // Everything before it first, then the file itself, read as it is hashed.
+                flush(&mut hasher, &mut pending, &mut paths)?;
+                batch_bytes = 0;
+                hasher.update([b'f']);
+                hasher.update((name.len() as u64).to_le_bytes());
+                hasher.update(name.as_bytes());
+                hash_streamed(&mut hasher, item.path(), size)?;
+                continue;
+            }
             if !paths.is_empty() && batch_bytes.saturating_add(size) > BATCH_BYTES {
                 flush(&mut hasher, &mut pending, &mut paths)?;
                 batch_bytes = 0;
@@ -211,6 +255,67 @@ mod tests {
         };
         let e = source_tree_digest_with(&t.0, &failing).unwrap_err();
         assert_eq!(e.to_string(), "f0300.pem");
+    }
+
+    /// The digest as the module documentation defines it, written out plainly: every item in
+    /// file-name order, each file read whole.
+    fn plain_digest(root: &Path) -> Sha256Hash {
+        let mut hasher = sha2::Sha256::new();
+        hasher.update(DOMAIN);
+        for item in walkdir::WalkDir::new(root).sort_by_file_name().min_depth(1) {
+            let item = item.unwrap();
+            let name = item
+                .path()
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            let (kind, body) = if item.file_type().is_dir() {
+                (b'd', Vec::new())
+            } else {
+                (b'f', std::fs::read(item.path()).unwrap())
+            };
+            hasher.update([kind]);
+            hasher.update((name.len() as u64).to_le_bytes());
+            hasher.update(name.as_bytes());
+            hasher.update((body.len() as u64).to_le_bytes());
+            hasher.update(&body);
+        }
+        Sha256Hash(hasher.finalize().into())
+    }
+
+    #[test]
+    fn large_files_hashed_as_they_are_read_give_the_digest_of_whole_files() {
+        let big = "0123456789abcdef".repeat(200_000); // 3.2 MB: streamed
+        let just_over = "z".repeat(STREAM_BYTES as usize + 1);
+        let t = tree(&[
+            ("a/incident.json", "{}"),
+            ("a/bundle.pem", big.as_str()),
+            ("a/small.pem", "A"),
+            ("b/edge.pem", just_over.as_str()),
+            ("b/incident.json", "{}"),
+        ]);
+        let streamed = source_tree_digest(&t.0).unwrap();
+        assert_eq!(streamed, plain_digest(&t.0));
+        // The reader is handed only the small files: one that refuses the large ones changes nothing.
+        let small_only = |paths: &[PathBuf]| -> Vec<io::Result<Vec<u8>>> {
+            paths
+                .iter()
+                .map(|p| match std::fs::metadata(p)?.len() > STREAM_BYTES {
+                    true => Err(io::Error::other("a large file reached the reader")),
+                    false => std::fs::read(p),
+                })
+                .collect()
+        };
+        assert_eq!(
+            source_tree_digest_with(&t.0, &small_only).unwrap(),
+            streamed
+        );
+        // One byte changed in the middle of the large file changes the digest.
+        let mut changed = big.clone().into_bytes();
+        changed[1_600_000] ^= 1;
+        std::fs::write(t.0.join("a/bundle.pem"), changed).unwrap();
+        assert_ne!(source_tree_digest(&t.0).unwrap(), streamed);
     }
 
     #[test]
