@@ -31,9 +31,10 @@ struct EntriesOnly<'a> {
 
 /// How the file ends when it has no entries (`"entries": []`, then the closing brace).
 const EMPTY_ENTRIES_END: &[u8] = b"]\n}";
-/// How [`EntriesOnly`] begins and ends when pretty-printed with at least one entry; the end is
-/// also how the file ends after its last entry.
+/// How [`EntriesOnly`] begins when pretty-printed with at least one entry.
 const ENTRIES_ONLY_START: &[u8] = b"{\n  \"entries\": [";
+/// How [`EntriesOnly`] ends when pretty-printed with at least one entry: also how the file ends
+/// after its last entry.
 const ENTRIES_ONLY_END: &[u8] = b"\n  ]\n}";
 
 /// The file layout as read, each entry still raw text (parsed next, on every core); field order
