@@ -18,10 +18,7 @@ const BYTES_PER_LINE: usize = 11;
 fn write_key(out: &mut String, entry: &Entry) {
     let mut previous: Option<Cow<'_, str>> = None;
     for ev in &entry.evidence {
-        let name = match &ev.name {
-            Some(name) => Cow::Borrowed(name.as_str()),
-            None => Cow::Owned(ev.location()),
-        };
+        let name = ev.display_name();
         if previous.as_ref() != Some(&name) {
             out.push_str("    // ");
             out.push_str(&comment_safe(&name));

@@ -169,17 +169,11 @@ impl Blocklist {
             && file.source_digest == self.source_digest)
     }
 
-    /// [`Blocklist::sequence_after`] with the previous list given as its JSON text (read from
-    /// `path`, named in errors): the previous list is compared entry by entry as it is parsed,
-    /// and never built. Its invariants are not checked: only its sequence number and whether its
-    /// content equals this list's matter here, and a file that does not parse is an error.
-    pub fn sequence_after_json(&mut self, text: &str, path: &Path) -> Result<(), ListError> {
-        self.sequence_after_raw(&RawList::parse(text, path)?)
-    }
-
-    /// [`Blocklist::sequence_after_json`] in two steps: the previous list's text is read by
-    /// [`RawList::parse`] first (`generate` does it while the sources are ingested), and its
-    /// entries compared here.
+    /// [`Blocklist::sequence_after`] with the previous list given as read by [`RawList::parse`]
+    /// (`generate` does that while the sources are ingested): its entries are compared here as
+    /// they are parsed, and the previous list is never built. Its invariants are not checked:
+    /// only its sequence number and whether its content equals this list's matter here, and an
+    /// entry that does not parse is an error.
     pub fn sequence_after_raw(&mut self, previous: &RawList<'_>) -> Result<(), ListError> {
         let same_content = self.compare_json(previous.text, &previous.file, &previous.path)?;
         self.sequence = if same_content {
@@ -201,35 +195,21 @@ impl Blocklist {
     ) -> Result<bool, ListError> {
         use rayon::prelude::*;
 
-        if file.incidents != self.incidents || file.entries.len() != self.entries.len() {
-            // Still parse every entry, so a broken file is an error whatever it holds.
-            for batch in file
-                .entries
-                .par_chunks(BATCH)
-                .map(|raws| {
-                    raws.iter()
-                        .try_for_each(|raw| parse_entry(text, path, raw).map(drop))
-                })
-                .collect::<Vec<_>>()
-            {
-                batch?;
-            }
-            return Ok(false);
-        }
+        // Every entry is parsed, even after a difference: a broken one must not hide.
         let per_batch: Vec<Result<bool, ListError>> = file
             .entries
             .par_chunks(BATCH)
-            .zip(self.entries.par_chunks(BATCH))
-            .map(|(raws, mine)| {
+            .enumerate()
+            .map(|(batch, raws)| {
                 let mut same = true;
-                for (raw, entry) in raws.iter().zip(mine) {
-                    // Every entry is parsed, even after a difference: errors must not hide.
-                    same &= parse_entry(text, path, raw)? == *entry;
+                for (i, raw) in raws.iter().enumerate() {
+                    let entry = parse_entry(text, path, raw)?;
+                    same &= self.entries.get(batch * BATCH + i) == Some(&entry);
                 }
                 Ok(same)
             })
             .collect();
-        let mut same = true;
+        let mut same = file.incidents == self.incidents && file.entries.len() == self.entries.len();
         for batch in per_batch {
             same &= batch?;
         }
@@ -480,10 +460,13 @@ mod tests {
         ] {
             let mut by_list = next.clone();
             by_list.sequence_after(Some(previous));
-            next.sequence_after_json(&previous.to_json(), path).unwrap();
+            let text = previous.to_json();
+            next.sequence_after_raw(&RawList::parse(&text, path).unwrap())
+                .unwrap();
             assert_eq!(next.sequence, by_list.sequence);
         }
-        let error = other.sequence_after_json(&broken, path).unwrap_err();
+        let raw = RawList::parse(&broken, path).unwrap();
+        let error = other.sequence_after_raw(&raw).unwrap_err();
         assert!(
             error.to_string().starts_with("generated/blocklist.json:"),
             "{error}"

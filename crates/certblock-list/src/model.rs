@@ -287,9 +287,12 @@ impl Evidence {
         }
     }
 
-    /// The name to show for the evidence: the upstream name if any, else its location.
-    pub fn display_name(&self) -> String {
-        self.name.clone().unwrap_or_else(|| self.location())
+    /// The name to show for the evidence: the upstream name if any (borrowed), else its location.
+    pub fn display_name(&self) -> std::borrow::Cow<'_, str> {
+        match &self.name {
+            Some(name) => std::borrow::Cow::Borrowed(name),
+            None => std::borrow::Cow::Owned(self.location()),
+        }
     }
 
     /// The order evidence is kept in within an entry: by incident, then file, then position.

@@ -49,7 +49,7 @@ fn label(evidence: &Evidence) -> String {
     let name = evidence
         .subject
         .clone()
-        .unwrap_or_else(|| evidence.display_name());
+        .unwrap_or_else(|| evidence.display_name().into_owned());
     one_line(&format!("certblock {}: {name}", evidence.incident)).replace(['"', '\\'], "'")
 }
 
