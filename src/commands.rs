@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
 use certblock_ingest::{IngestOptions, Ingested};
-use certblock_list::{Blocklist, HexBytes, RawList};
+use certblock_list::{Blocklist, HexBytes};
 
 use crate::progress::RunProgress;
 
@@ -91,19 +91,11 @@ pub fn generate(
             path.display()
         )
     };
-    // The previous list (for the sequence number) is read while the sources are ingested, as
-    // far as the extent of each entry; its entries are compared with the new ones afterwards,
-    // as they are parsed (it is never built: it may hold a million entries).
-    let previous_text: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    // The previous list (for the sequence number) is read while the sources are ingested; it
+    // is compared with the new list's text once that is rendered, and never built (it may hold a
+    // million entries).
     let (previous, ingested) = std::thread::scope(|scope| {
-        let previous = scope.spawn(|| -> Result<Option<(PathBuf, RawList<'_>)>> {
-            let Some((path, text)) = previous_list_text(out, previous)? else {
-                return Ok(None);
-            };
-            let text = previous_text.get_or_init(|| text);
-            let raw = RawList::parse(text, &path).with_context(|| way_out(&path))?;
-            Ok(Some((path, raw)))
-        });
+        let previous = scope.spawn(|| previous_list_text(out, previous));
         let ingested = ingest(sources, &options, &progress);
         (
             previous
@@ -116,23 +108,26 @@ pub fn generate(
     let Some(Ingested { mut list, .. }) = ingested else {
         return Ok(ExitCode::FAILURE);
     };
-    match &previous {
-        None => list.sequence_after(None),
-        Some((path, raw)) => list
-            .sequence_after_raw(raw)
-            .with_context(|| way_out(path))?,
+    progress.phase("compiling and writing");
+    // `blocklist.json` is rendered once: compared with the previous text, then written.
+    if previous.is_none() {
+        list.sequence_after(None);
+    }
+    let mut rendered = list.render_json();
+    if let Some((path, text)) = &previous {
+        list.sequence_after_text(&mut rendered, text, path)
+            .with_context(|| way_out(path))?;
     }
     // Only its sequence and content were needed; free it before compiling.
     drop(previous);
-    drop(previous_text);
-    progress.phase("compiling and writing");
     // Each file is written as soon as it is rendered and read back; the new folder is swapped in
     // only when every file is complete and nothing was lost.
     let writer = certblock_compile::output::AtomicWrite::begin(out)
         .with_context(|| format!("writing {}", out.display()))?;
     let written = std::sync::atomic::AtomicUsize::new(0);
-    certblock_compile::compile_into(
+    certblock_compile::compile_rendered_into(
         &list,
+        Some(rendered),
         &certblock_compile::CompileOptions::default(),
         &|file| {
             written.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

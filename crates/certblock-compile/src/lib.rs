@@ -24,7 +24,7 @@ pub mod sorted_table;
 mod text;
 
 use certblock_formats::{Unexpressed, certdata, crlset, onecrl};
-use certblock_list::Blocklist;
+use certblock_list::{Blocklist, RenderedList};
 
 pub use error::CompileError;
 
@@ -156,7 +156,26 @@ pub fn compile_into(
     options: &CompileOptions,
     sink: &(dyn Fn(GeneratedFile) -> Result<(), output::OutputError> + Sync),
 ) -> Result<(), CompileError> {
+    compile_rendered_into(list, None, options, sink)
+}
+
+/// [`compile_into`], with `blocklist.json` already rendered when `rendered` is given: `generate`
+/// renders the list once ([`Blocklist::render_json`]) to compare it with the previous list, and
+/// hands that text over instead of having it rendered again. It is read back like every other
+/// file, so a text that does not read as exactly `list` is an error and never reaches `sink`.
+pub fn compile_rendered_into(
+    list: &Blocklist,
+    rendered: Option<RenderedList>,
+    options: &CompileOptions,
+    sink: &(dyn Fn(GeneratedFile) -> Result<(), output::OutputError> + Sync),
+) -> Result<(), CompileError> {
     use rayon::prelude::*;
+
+    let rendered = std::sync::Mutex::new(rendered);
+    let list_json = || {
+        let given = rendered.lock().expect("no renderer panics").take();
+        given.map_or_else(|| list.to_json(), RenderedList::into_string)
+    };
 
     /// One renderer: its files, and what its format could not express (if it can leave out).
     type Rendering = (Vec<GeneratedFile>, Option<NotExpressed>);
@@ -173,7 +192,7 @@ pub fn compile_into(
     // The renderers are independent pure functions of the list, run on every core; what reaches
     // the manifest is put back in a fixed order, so no output depends on scheduling.
     let jobs: [&(dyn Fn() -> Rendering + Sync); 8] = [
-        &|| own(LIST_FILE, list.to_json().into_bytes()),
+        &|| own(LIST_FILE, list_json().into_bytes()),
         &|| (rust_table_files(list, options), None),
         &|| own(CHROMIUM_INC_FILE, chromium_inc::render(list).into_bytes()),
         &|| own(MARKDOWN_FILE, markdown::render(list).into_bytes()),

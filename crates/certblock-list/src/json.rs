@@ -1,5 +1,6 @@
 //! The JSON form of the list (`generated/blocklist.json`): writing, reading, checking.
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -37,6 +38,42 @@ const ENTRIES_ONLY_START: &[u8] = b"{\n  \"entries\": [";
 /// after its last entry.
 const ENTRIES_ONLY_END: &[u8] = b"\n  ]\n}";
 
+/// What precedes the sequence number in the file (a raw newline cannot be inside a JSON string
+/// and only the header's fields are indented by two spaces, so the first match is the field).
+const SEQUENCE_KEY: &[u8] = b"\n  \"sequence\": ";
+/// What precedes the hex digits of the source digest in the file.
+const DIGEST_KEY: &[u8] = b"\n  \"source_digest\": \"";
+/// How an entry begins in the file: its key comes first.
+const ENTRY_KEY_START: &str = "{\n      \"spki_sha256\": \"";
+
+/// Where the value that follows the first `key` in `header` lies: the bytes after `key` that
+/// `part_of_value` accepts.
+fn header_value(header: &[u8], key: &[u8], part_of_value: fn(&u8) -> bool) -> Range<usize> {
+    let at = header
+        .windows(key.len())
+        .position(|w| w == key)
+        .expect("the header holds each of its fields")
+        + key.len();
+    at..at + header[at..].iter().take_while(|b| part_of_value(b)).count()
+}
+
+/// Where each entry object lies in `entries`, the entries array of a pretty-printed list
+/// from its `[`: entries are the only values indented by four spaces there, so a line of four
+/// spaces then `{` opens one and a line of four spaces then `}` closes it.
+fn entry_spans_in(entries: &str) -> Vec<Range<usize>> {
+    let bytes = entries.as_bytes();
+    let mut spans = Vec::new();
+    let mut start = 0;
+    for at in memchr::memchr_iter(b'\n', bytes) {
+        match bytes.get(at + 1..at + 6) {
+            Some(b"    {") => start = at + 5,
+            Some(b"    }") => spans.push(start..at + 6),
+            _ => {}
+        }
+    }
+    spans
+}
+
 /// The file layout as read, each entry still raw text (parsed next, on every core); field order
 /// here is the order in the file.
 #[derive(Deserialize)]
@@ -58,29 +95,38 @@ impl Blocklist {
     /// Long lists are written in parallel batches of entries, joined in order: the bytes are
     /// those of one pretty-printing pass over the whole file.
     pub fn to_json(&self) -> String {
+        self.render_json().text
+    }
+
+    /// [`Blocklist::to_json`], keeping where the sequence number, the source digest and the
+    /// entries lie in the text: `generate` renders the list once, compares that text with the
+    /// previous file ([`Blocklist::sequence_after_text`]) and hands it to the compiler.
+    pub fn render_json(&self) -> RenderedList {
         use rayon::prelude::*;
 
-        let file = |entries| ListFileRef {
+        // Everything but the entries, then the entries at the depth they have in the file.
+        let mut text = Vec::with_capacity(4096 + 400 * self.entries.len());
+        let header = ListFileRef {
             generated: GENERATED_NOTICE,
             format: LIST_FORMAT,
             sequence: self.sequence,
             source_digest: self.source_digest,
             incidents: &self.incidents,
-            entries,
+            entries: &[],
         };
-        // Room for a typical entry up front: a large list is not copied as the text grows.
-        let mut text = Vec::with_capacity(4096 + 400 * self.entries.len());
-        if self.entries.len() <= BATCH {
-            serde_json::to_writer_pretty(&mut text, &file(&self.entries))
-                .expect("a list always serializes");
+        serde_json::to_writer_pretty(&mut text, &header).expect("a list always serializes");
+        let sequence = header_value(&text, SEQUENCE_KEY, u8::is_ascii_digit);
+        let digest = header_value(&text, DIGEST_KEY, u8::is_ascii_hexdigit);
+        let open = text
+            .strip_suffix(EMPTY_ENTRIES_END)
+            .expect("the entries are the last field")
+            .len();
+        text.truncate(open);
+        if self.entries.is_empty() {
+            text.extend_from_slice(EMPTY_ENTRIES_END);
         } else {
-            // Everything but the entries, then the entries at the depth they have in the file.
-            serde_json::to_writer_pretty(&mut text, &file(&[])).expect("a list always serializes");
-            let open = text
-                .strip_suffix(EMPTY_ENTRIES_END)
-                .expect("the entries are the last field")
-                .len();
-            text.truncate(open);
+            // Each batch is the entries array of a one-field object, whose entries have the
+            // same depth, and so the same bytes, as in the file.
             let batches: Vec<Vec<u8>> = self
                 .entries
                 .par_chunks(BATCH)
@@ -104,7 +150,12 @@ impl Blocklist {
             text.extend_from_slice(ENTRIES_ONLY_END);
         }
         text.push(b'\n');
-        String::from_utf8(text).expect("serde_json writes UTF-8")
+        RenderedList {
+            text: String::from_utf8(text).expect("serde_json writes UTF-8"),
+            sequence,
+            digest,
+            entries_open: open,
+        }
     }
 
     /// Reads a list from JSON text and checks its invariants.
@@ -163,39 +214,73 @@ impl Blocklist {
     /// second copy of a large list is ever built.
     pub fn equals_json(&self, text: &str) -> Result<bool, ListError> {
         let file = parse_raw(text, &None)?;
-        let same_content = self.compare_json(text, &file, &None)?;
+        let same_content = self.compare_json(text, &file, &None, None)?;
         Ok(same_content
             && file.sequence == self.sequence
             && file.source_digest == self.source_digest)
     }
 
-    /// [`Blocklist::sequence_after`] with the previous list given as read by [`RawList::parse`]
-    /// (`generate` does that while the sources are ingested): its entries are compared here as
-    /// they are parsed, and the previous list is never built. Its invariants are not checked:
-    /// only its sequence number and whether its content equals this list's matter here, and an
-    /// entry that does not parse is an error.
-    pub fn sequence_after_raw(&mut self, previous: &RawList<'_>) -> Result<(), ListError> {
-        let same_content = self.compare_json(previous.text, &previous.file, &previous.path)?;
-        self.sequence = if same_content {
-            previous.file.sequence
-        } else {
-            previous.file.sequence + 1
+    /// [`Blocklist::sequence_after`] with the previous list given as its text (read from
+    /// `path`, named in errors) and this list as `rendered` by [`Blocklist::render_json`]; sets
+    /// the sequence number in both. The previous list is never built: it may hold a million
+    /// entries.
+    ///
+    /// When the previous text is this list's text but for the sequence number and the source
+    /// digest (the usual case when nothing changed), that settles it without parsing anything.
+    /// Otherwise the previous text is parsed as far as the extent of each entry, and each entry
+    /// is compared: one whose bytes are those this list renders for the entry with the same key
+    /// is that entry (and needs no parsing); any other is parsed, so a broken one is an error
+    /// whatever else differs. Its invariants are not checked: only its sequence number and
+    /// whether its content equals this list's matter here.
+    pub fn sequence_after_text(
+        &mut self,
+        rendered: &mut RenderedList,
+        previous: &str,
+        path: &Path,
+    ) -> Result<(), ListError> {
+        let sequence = match rendered.sequence_if_same(previous) {
+            Some(sequence) => sequence,
+            None => {
+                let path = Some(path.to_path_buf());
+                let file = parse_raw(previous, &path)?;
+                if self.compare_json(previous, &file, &path, Some(rendered))? {
+                    file.sequence
+                } else {
+                    file.sequence + 1
+                }
+            }
         };
+        self.sequence = sequence;
+        rendered.set_sequence(sequence);
         Ok(())
     }
 
     /// Whether the incidents and entries of `file` (read from `text` by [`parse_raw`]) equal
     /// this list's ([`Blocklist::same_content`]); every entry is parsed, so a broken one is an
-    /// error whatever else differs.
+    /// error whatever else differs, except one whose bytes are those `rendered` (this list's
+    /// text) holds for the entry with its key.
     fn compare_json(
         &self,
         text: &str,
         file: &ListFileRaw<'_>,
         path: &Option<PathBuf>,
+        rendered: Option<&RenderedList>,
     ) -> Result<bool, ListError> {
         use rayon::prelude::*;
 
-        // Every entry is parsed, even after a difference: a broken one must not hide.
+        let spans = rendered.map(RenderedList::entry_spans);
+        // The index of the entry of this list whose rendered bytes `raw` is, if any.
+        let rendered_as = |raw: &str| -> Option<usize> {
+            let (rendered, spans) = (rendered?, spans.as_ref()?);
+            let key: Sha256Hash = raw.strip_prefix(ENTRY_KEY_START)?.get(..64)?.parse().ok()?;
+            let index = self
+                .entries
+                .binary_search_by_key(&key, |e| e.spki_sha256)
+                .ok()?;
+            (rendered.text.get(spans.get(index)?.clone())? == raw).then_some(index)
+        };
+        // Every entry is parsed or known by its bytes, even after a difference: a broken one
+        // must not hide.
         let per_batch: Vec<Result<bool, ListError>> = file
             .entries
             .par_chunks(BATCH)
@@ -203,8 +288,14 @@ impl Blocklist {
             .map(|(batch, raws)| {
                 let mut same = true;
                 for (i, raw) in raws.iter().enumerate() {
-                    let entry = parse_entry(text, path, raw)?;
-                    same &= self.entries.get(batch * BATCH + i) == Some(&entry);
+                    let at = batch * BATCH + i;
+                    match rendered_as(raw.get()) {
+                        Some(index) => same &= index == at,
+                        None => {
+                            let entry = parse_entry(text, path, raw)?;
+                            same &= self.entries.get(at) == Some(&entry);
+                        }
+                    }
                 }
                 Ok(same)
             })
@@ -217,22 +308,78 @@ impl Blocklist {
     }
 }
 
-/// A list's JSON text read only as far as its header, incidents and the extent of each entry
-/// (each entry is left as raw text): what [`Blocklist::sequence_after_raw`] needs of the
-/// previous list, without building it.
-pub struct RawList<'t> {
-    text: &'t str,
-    path: Option<PathBuf>,
-    file: ListFileRaw<'t>,
+/// A list's JSON text ([`Blocklist::render_json`]), with where its sequence number, source
+/// digest and entries lie: rendered once by `generate`, compared with the previous file to set
+/// the sequence number, then written as `blocklist.json`.
+#[derive(Clone, Debug)]
+pub struct RenderedList {
+    text: String,
+    /// The digits of the sequence number.
+    sequence: Range<usize>,
+    /// The hex digits of the source digest.
+    digest: Range<usize>,
+    /// Where the entries array begins: just after its `[`.
+    entries_open: usize,
 }
 
-impl<'t> RawList<'t> {
-    /// Reads `text` (from `path`, named in errors) as far as that; a file that is not JSON, not
-    /// a list, or of another format is an error with its line and column.
-    pub fn parse(text: &'t str, path: &Path) -> Result<Self, ListError> {
-        let path = Some(path.to_path_buf());
-        let file = parse_raw(text, &path)?;
-        Ok(RawList { text, path, file })
+impl RenderedList {
+    /// The text, exactly [`Blocklist::to_json`]'s.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The text, exactly [`Blocklist::to_json`]'s.
+    pub fn into_string(self) -> String {
+        self.text
+    }
+
+    /// The previous file's sequence number, if `previous` is this text but for the digits of
+    /// the sequence number (a number as JSON writes one) and of the source digest (64 hex
+    /// digits): then it holds the same incidents and entries.
+    fn sequence_if_same(&self, previous: &str) -> Option<u64> {
+        let (ours, theirs) = (self.text.as_bytes(), previous.as_bytes());
+        let head = self.sequence.start;
+        if theirs.get(..head)? != &ours[..head] {
+            return None;
+        }
+        let digits = theirs[head..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        if digits == 0 || (digits > 1 && theirs[head] == b'0') {
+            return None;
+        }
+        let sequence: u64 = previous[head..head + digits].parse().ok()?;
+        // From here on, the previous text is ours shifted by the difference in digits.
+        let shift = |at: usize| (at + head + digits).checked_sub(self.sequence.end);
+        let between = shift(self.sequence.end)?..shift(self.digest.start)?;
+        if theirs.get(between)? != &ours[self.sequence.end..self.digest.start] {
+            return None;
+        }
+        let digest = shift(self.digest.start)?..shift(self.digest.end)?;
+        previous.get(digest)?.parse::<Sha256Hash>().ok()?;
+        let tail = shift(self.digest.end)?;
+        (theirs.get(tail..)? == &ours[self.digest.end..]).then_some(sequence)
+    }
+
+    /// Writes `sequence` as the sequence number.
+    fn set_sequence(&mut self, sequence: u64) {
+        let digits = sequence.to_string();
+        let old = self.sequence.len();
+        self.text.replace_range(self.sequence.clone(), &digits);
+        let moved = |at: usize| at + digits.len() - old;
+        self.digest = moved(self.digest.start)..moved(self.digest.end);
+        self.entries_open = moved(self.entries_open);
+        self.sequence.end = self.sequence.start + digits.len();
+    }
+
+    /// Where each entry lies in the text, in list order.
+    fn entry_spans(&self) -> Vec<Range<usize>> {
+        let open = self.entries_open;
+        entry_spans_in(&self.text[open..])
+            .into_iter()
+            .map(|s| open + s.start..open + s.end)
+            .collect()
     }
 }
 
@@ -378,6 +525,17 @@ mod tests {
         };
         let one_pass = serde_json::to_string_pretty(&file).unwrap() + "\n";
         assert_eq!(list.to_json(), one_pass);
+        // A list of one batch, and of one entry, too.
+        for short in [list.entries[..BATCH].to_vec(), vec![one.entries[0].clone()]] {
+            let mut list = list.clone();
+            list.entries = short;
+            let file = ListFileRef {
+                entries: &list.entries,
+                ..file
+            };
+            let one_pass = serde_json::to_string_pretty(&file).unwrap() + "\n";
+            assert_eq!(list.to_json(), one_pass);
+        }
         let mut empty = sample();
         empty.entries.clear();
         assert!(empty.to_json().ends_with("\"entries\": []\n}\n"));
@@ -453,24 +611,164 @@ mod tests {
 
         // The sequence follows the previous text as it follows the previous list.
         let path = Path::new("generated/blocklist.json");
-        for (mut next, previous) in [
+        for (next, previous) in [
             (list.clone(), &list),
             (other.clone(), &list),
             (fewer.clone(), &list),
         ] {
             let mut by_list = next.clone();
             by_list.sequence_after(Some(previous));
-            let text = previous.to_json();
-            next.sequence_after_raw(&RawList::parse(&text, path).unwrap())
+            let mut by_text = next.clone();
+            let mut rendered = by_text.render_json();
+            by_text
+                .sequence_after_text(&mut rendered, &previous.to_json(), path)
                 .unwrap();
-            assert_eq!(next.sequence, by_list.sequence);
+            assert_eq!(by_text.sequence, by_list.sequence);
+            assert_eq!(rendered.as_str(), by_list.to_json());
         }
-        let raw = RawList::parse(&broken, path).unwrap();
-        let error = other.sequence_after_raw(&raw).unwrap_err();
+        let mut rendered = other.render_json();
+        let error = other
+            .sequence_after_text(&mut rendered, &broken, path)
+            .unwrap_err();
         assert!(
             error.to_string().starts_with("generated/blocklist.json:"),
             "{error}"
         );
+    }
+
+    /// A list of `n` entries, each with its own key and evidence.
+    fn numbered(n: u32) -> Blocklist {
+        let mut list = sample();
+        list.entries = (0..n)
+            .map(|i| {
+                let mut entry = sample().entries[0].clone();
+                entry.spki_sha256 = Sha256Hash::digest(&i.to_be_bytes());
+                entry.evidence[0].name = Some(format!("key {i}"));
+                entry
+            })
+            .collect();
+        list.entries.sort_by_key(|e| e.spki_sha256);
+        list
+    }
+
+    #[test]
+    fn the_previous_text_is_recognised_when_only_sequence_and_digest_differ() {
+        let list = numbered(5_000);
+        let rendered = list.render_json();
+        assert_eq!(rendered.as_str(), list.to_json());
+        let mut previous = list.clone();
+        // More digits than the new text has, and another digest.
+        previous.sequence = 12_345;
+        previous.source_digest = Sha256Hash::digest(b"another tree");
+        assert_eq!(rendered.sequence_if_same(&previous.to_json()), Some(12_345));
+        previous.sequence = 0;
+        assert_eq!(rendered.sequence_if_same(&previous.to_json()), Some(0));
+        let text = previous.to_json();
+        let digits = |sequence: &str| {
+            text.replacen("\"sequence\": 0,", &format!("\"sequence\": {sequence},"), 1)
+        };
+        // Not numbers as JSON writes them: left to the parser, which refuses them.
+        for odd in ["007", "-1", "1.0", "", "18446744073709551616"] {
+            assert_eq!(rendered.sequence_if_same(&digits(odd)), None, "{odd}");
+        }
+        // A digest that is not one, a changed entry, a changed incident, a cut or longer file.
+        let hex = previous.source_digest.to_hex();
+        for changed in [
+            text.replacen(&hex, &"z".repeat(64), 1),
+            text.replacen(&hex, &hex[..63], 1),
+            text.replacen("key 4999", "key 5000", 1),
+            text.replacen("A demo.", "A demo!", 1),
+            text[..text.len() - 1].to_string(),
+            format!("{text} "),
+        ] {
+            assert_ne!(changed, text);
+            assert_eq!(rendered.sequence_if_same(&changed), None);
+        }
+    }
+
+    #[test]
+    fn the_sequence_follows_a_previous_text_of_any_shape() {
+        let path = Path::new("generated/blocklist.json");
+        let list = numbered(9_000);
+        let follow = |next: &Blocklist, previous: &str| -> Result<u64, ListError> {
+            let mut next = next.clone();
+            let mut rendered = next.render_json();
+            next.sequence_after_text(&mut rendered, previous, path)?;
+            assert_eq!(
+                rendered.as_str(),
+                next.to_json(),
+                "the text holds the sequence"
+            );
+            Ok(next.sequence)
+        };
+        let mut previous = list.clone();
+        previous.sequence = 99;
+        let text = previous.to_json();
+        assert_eq!(follow(&list, &text).unwrap(), 99);
+        // The same list written compactly: parsed and compared, the same content.
+        let compact = serde_json::to_string(&ListFileRef {
+            generated: GENERATED_NOTICE,
+            format: LIST_FORMAT,
+            sequence: 99,
+            source_digest: previous.source_digest,
+            incidents: &previous.incidents,
+            entries: &previous.entries,
+        })
+        .unwrap();
+        assert_eq!(follow(&list, &compact).unwrap(), 99);
+        // One entry more or fewer, at the start: every other entry is found by its key.
+        let mut more = list.clone();
+        more.entries.insert(0, numbered(9_001).entries[0].clone());
+        more.entries.sort_by_key(|e| e.spki_sha256);
+        assert_eq!(follow(&more, &text).unwrap(), 100);
+        let mut fewer = list.clone();
+        fewer.entries.remove(0);
+        assert_eq!(follow(&fewer, &text).unwrap(), 100);
+        // One entry changed in its evidence, and entries in another order.
+        let mut changed = list.clone();
+        changed.entries[4_500].evidence[0].name = Some("renamed".into());
+        assert_eq!(follow(&changed, &text).unwrap(), 100);
+        let mut swapped = previous.clone();
+        swapped.entries.swap(0, 1);
+        assert_eq!(follow(&list, &swapped.to_json()).unwrap(), 100);
+        // A broken entry is an error, even among entries whose bytes are this list's, and
+        // even when the new list differs anyway.
+        let last = list.entries[8_999].spki_sha256.to_hex();
+        let broken = text.replacen(
+            &format!("\"spki_sha256\": \"{last}\""),
+            "\"spki_sha256\": 5",
+            1,
+        );
+        for next in [&list, &more, &changed] {
+            let error = follow(next, &broken).unwrap_err();
+            assert!(
+                error.to_string().starts_with("generated/blocklist.json:"),
+                "{error}"
+            );
+        }
+        // So is a sequence number JSON does not allow, and a digest that is not one.
+        let zeros = text.replacen("\"sequence\": 99,", "\"sequence\": 099,", 1);
+        assert!(follow(&list, &zeros).is_err());
+        let hex = previous.source_digest.to_hex();
+        assert!(follow(&list, &text.replacen(&hex, &"z".repeat(64), 1)).is_err());
+        // An empty file is not a list.
+        assert!(follow(&list, "").is_err());
+    }
+
+    #[test]
+    fn entry_spans_hold_each_entry_and_start_with_its_key() {
+        let list = numbered(5_000);
+        let mut rendered = list.render_json();
+        // Also after the sequence number grew by digits.
+        rendered.set_sequence(1_000_000);
+        let spans = rendered.entry_spans();
+        assert_eq!(spans.len(), list.entries.len());
+        for (span, entry) in spans.into_iter().zip(&list.entries) {
+            let text = &rendered.as_str()[span];
+            let key = format!("{ENTRY_KEY_START}{}\"", entry.spki_sha256.to_hex());
+            assert!(text.starts_with(&key), "{text}");
+            assert_eq!(&serde_json::from_str::<Entry>(text).unwrap(), entry);
+        }
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub use bytes::{Base64Bytes, HexBytes};
 pub use date::{Date, Timestamp};
 pub use error::ListError;
 pub use hash::Sha256Hash;
-pub use json::{LIST_FORMAT, RawList, recorded_source_digest};
+pub use json::{LIST_FORMAT, RenderedList, recorded_source_digest};
 pub use model::{
     Action, ActionCounts, Blocklist, Category, Entry, Evidence, EvidenceKind, Incident, IncidentId,
 };
