@@ -55,8 +55,9 @@ fn previous_list(out: &Path, previous: Option<&Path>) -> Result<Option<Blocklist
     Ok(Some(list))
 }
 
-/// The text of the list previously committed in `out` (or at `previous`), with its path.
-fn previous_list_text(out: &Path, previous: Option<&Path>) -> Result<Option<(PathBuf, String)>> {
+/// The file of the list previously committed in `out` (or at `previous`), if there is one: a
+/// missing `out/blocklist.json` means a first list, a missing `previous` is an error.
+fn previous_list_path(out: &Path, previous: Option<&Path>) -> Result<Option<PathBuf>> {
     let path: PathBuf = match previous {
         Some(p) => p.to_path_buf(),
         None => out.join(certblock_compile::LIST_FILE),
@@ -64,15 +65,7 @@ fn previous_list_text(out: &Path, previous: Option<&Path>) -> Result<Option<(Pat
     if previous.is_none() && !path.exists() {
         return Ok(None);
     }
-    let text = std::fs::read_to_string(&path).with_context(|| {
-        format!(
-            "reading {}: the previous list gives the sequence number; restore it (git checkout {}) \
-             or name another with --previous",
-            path.display(),
-            path.display()
-        )
-    })?;
-    Ok(Some((path, text)))
+    Ok(Some(path))
 }
 
 /// `certblock generate`.
@@ -91,35 +84,21 @@ pub fn generate(
             path.display()
         )
     };
-    // The previous list (for the sequence number) is read while the sources are ingested; it
-    // is compared with the new list's text once that is rendered, and never built (it may hold a
-    // million entries).
-    let (previous, ingested) = std::thread::scope(|scope| {
-        let previous = scope.spawn(|| previous_list_text(out, previous));
-        let ingested = ingest(sources, &options, &progress);
-        (
-            previous
-                .join()
-                .expect("reading the previous list does not panic"),
-            ingested,
-        )
-    });
-    let previous = previous?;
-    let Some(Ingested { mut list, .. }) = ingested else {
+    let previous = previous_list_path(out, previous)?;
+    let Some(Ingested { mut list, .. }) = ingest(sources, &options, &progress) else {
         return Ok(ExitCode::FAILURE);
     };
     progress.phase("compiling and writing");
-    // `blocklist.json` is rendered once: compared with the previous text, then written.
+    // `blocklist.json` is rendered once: compared with the previous file as that is read (it is
+    // never built: it may hold a million entries), then written.
     if previous.is_none() {
         list.sequence_after(None);
     }
     let mut rendered = list.render_json();
-    if let Some((path, text)) = &previous {
-        list.sequence_after_text(&mut rendered, text, path)
+    if let Some(path) = &previous {
+        list.sequence_after_file(&mut rendered, path)
             .with_context(|| way_out(path))?;
     }
-    // Only its sequence and content were needed; free it before compiling.
-    drop(previous);
     // Each file is written as soon as it is rendered and read back; the new folder is swapped in
     // only when every file is complete and nothing was lost.
     let writer = certblock_compile::output::AtomicWrite::begin(out)

@@ -34,11 +34,6 @@ impl fmt::Display for CompileError {
     }
 }
 
-impl std::error::Error for CompileError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            CompileError::Output(e) => Some(e),
-            CompileError::Lost { .. } => None,
-        }
-    }
-}
+/// An output error's message is the whole `Display` text, so it is not also a `source`: printed
+/// as a chain, it would appear twice.
+impl std::error::Error for CompileError {}

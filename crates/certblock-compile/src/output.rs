@@ -54,14 +54,9 @@ impl fmt::Display for OutputError {
     }
 }
 
-impl std::error::Error for OutputError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            OutputError::Io { source, .. } => Some(source),
-            OutputError::BadOutputPath { .. } => None,
-        }
-    }
-}
+/// The message of an I/O error is part of the `Display` text, so it is not also a `source`:
+/// printed as a chain, the reason would appear twice.
+impl std::error::Error for OutputError {}
 
 /// The environment variable that slows writing down, for tests only: with
 /// `CERTBLOCK_TEST_SLOW_WRITE_MS=N`, [`write_atomically`] pauses N milliseconds after each file,

@@ -142,7 +142,16 @@ fn header_json(sequence: u64, keys: &[(Sha256Hash, Action)]) -> Vec<u8> {
     serde_json::to_vec(&out).unwrap_or_default()
 }
 
+/// The bytes one more key adds to a header array: its 44 base64 characters in quotes, and a
+/// comma unless it is the array's first.
+fn key_cost(first_in_array: bool) -> usize {
+    if first_in_array { 46 } else { 47 }
+}
+
 /// Plans the file: the keys that fit (in list order, which is ascending key order) and the rest.
+/// The longest run of keys from the first whose header fits is kept; its length is counted, not
+/// rendered, key by key (base64 never needs escaping in JSON), so a list of a million keys costs
+/// no million strings.
 fn plan(list: &Blocklist) -> (Vec<(Sha256Hash, Action)>, Vec<Unexpressed>) {
     let mut keys: Vec<(Sha256Hash, Action)> = list
         .entries
@@ -150,24 +159,31 @@ fn plan(list: &Blocklist) -> (Vec<(Sha256Hash, Action)>, Vec<Unexpressed>) {
         .map(|e| (e.spki_sha256, e.action))
         .collect();
     keys.sort();
-    let mut dropped = Vec::new();
-    loop {
-        let len = header_json(list.sequence, &keys).len();
-        if len <= MAX_HEADER_LEN {
+    let mut len = header_json(list.sequence, &[]).len();
+    let mut started = [false; 3];
+    let mut fit = 0;
+    for (_, action) in &keys {
+        let array = match action {
+            Action::Block => 0,
+            Action::KnownInterception => 1,
+            Action::BlockedInterception => 2,
+        };
+        let cost = key_cost(!started[array]);
+        if len + cost > MAX_HEADER_LEN {
             break;
         }
-        // Each key takes 47 bytes ("<44 base64 characters>",); drop enough from the end at once.
-        let excess = (len - MAX_HEADER_LEN).div_ceil(47).max(1);
-        for _ in 0..excess {
-            if let Some((key, _)) = keys.pop() {
-                dropped.push(Unexpressed {
-                    spki_sha256: key,
-                    reason: "the CRLSet header is limited to 65,535 bytes and is full",
-                });
-            }
-        }
+        len += cost;
+        started[array] = true;
+        fit += 1;
     }
-    dropped.reverse();
+    let dropped = keys
+        .split_off(fit)
+        .into_iter()
+        .map(|(key, _)| Unexpressed {
+            spki_sha256: key,
+            reason: "the CRLSet header is limited to 65,535 bytes and is full",
+        })
+        .collect();
     (keys, dropped)
 }
 
@@ -175,6 +191,11 @@ fn plan(list: &Blocklist) -> (Vec<(Sha256Hash, Action)>, Vec<Unexpressed>) {
 pub fn render(list: &Blocklist) -> Rendered {
     let (keys, unexpressed) = plan(list);
     let header = header_json(list.sequence, &keys);
+    assert!(
+        header.len() <= MAX_HEADER_LEN,
+        "the planned header fits: {} bytes",
+        header.len()
+    );
     let len = u16::try_from(header.len()).unwrap_or(u16::MAX);
     let mut bytes = Vec::with_capacity(header.len() + 2);
     bytes.extend_from_slice(&len.to_le_bytes());

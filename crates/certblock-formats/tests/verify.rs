@@ -214,53 +214,73 @@ fn rendering_is_deterministic_and_timeless() {
     assert_eq!(v["timestamp"], 0);
 }
 
-/// A CRLSet header holds at most 65,535 bytes; keys past that are reported, not dropped silently.
+/// A CRLSet header holds at most 65,535 bytes; keys past that are reported, not dropped
+/// silently, and no key is left out that would still have fitted. Lists just below, at and above
+/// the limit, with keys of every action.
 #[test]
 fn crlset_full_header_reports_the_keys_left_out() {
-    let mut list = common::sample_list();
-    let incident = list
-        .entries
-        .iter()
-        .find(|e| e.action == certblock_list::Action::Block)
-        .unwrap()
-        .incidents[0]
-        .clone();
-    for i in 0..1500u32 {
-        let spki = format!("key {i}").into_bytes();
-        let mut ev = certblock_list::Evidence::new(
-            incident.clone(),
-            format!("{incident}/k{i}.key"),
-            None,
-            certblock_list::EvidenceKind::PublicKey,
-        );
-        ev.public_key = Some(certblock_list::Base64Bytes(spki.clone()));
-        list.entries.push(certblock_list::Entry {
-            spki_sha256: certblock_list::Sha256Hash::digest(&spki),
-            action: certblock_list::Action::Block,
-            incidents: vec![incident.clone()],
-            distrust_after: None,
-            evidence: vec![ev],
-        });
-    }
-    list.entries.sort_by_key(|e| e.spki_sha256);
-    list.validate().unwrap();
-    let rendered = crlset::render(&list);
-    let header_len = u16::from_le_bytes([rendered.bytes[0], rendered.bytes[1]]) as usize;
-    assert_eq!(header_len + 2, rendered.bytes.len());
-    assert!(header_len > 65_000, "{header_len}");
-    assert!(!rendered.unexpressed.is_empty());
-    let parsed = crlset::read(&rendered.bytes).unwrap();
-    let carried = parsed.header.blocked_spkis.len()
-        + parsed.header.known_interception_spkis.len()
-        + parsed.header.blocked_interception_spkis.len();
-    assert_eq!(carried + rendered.unexpressed.len(), list.entries.len());
-    // The keys left out are the largest ones.
-    let largest = parsed.header.blocked_spkis.iter().max().unwrap();
-    assert!(
-        rendered
-            .unexpressed
+    use certblock_list::Action;
+    let sample = common::sample_list();
+    for extra in [1_380u32, 1_390, 1_395, 1_400, 1_500, 3_000] {
+        let mut list = sample.clone();
+        for i in 0..extra {
+            // Mostly blocked keys, some of the two interception actions.
+            let entry = &sample.entries[match i % 17 {
+                0 => 4,
+                1 => 3,
+                _ => 0,
+            }];
+            let incident = entry.incidents[0].clone();
+            let spki = format!("key {i}").into_bytes();
+            let mut ev = certblock_list::Evidence::new(
+                incident.clone(),
+                format!("{incident}/k{i}.key"),
+                None,
+                certblock_list::EvidenceKind::PublicKey,
+            );
+            ev.public_key = Some(certblock_list::Base64Bytes(spki.clone()));
+            list.entries.push(certblock_list::Entry {
+                spki_sha256: certblock_list::Sha256Hash::digest(&spki),
+                action: entry.action,
+                incidents: vec![incident],
+                distrust_after: None,
+                evidence: vec![ev],
+            });
+        }
+        list.entries.sort_by_key(|e| e.spki_sha256);
+        list.validate().unwrap();
+        let rendered = crlset::render(&list);
+        let header_len = u16::from_le_bytes([rendered.bytes[0], rendered.bytes[1]]) as usize;
+        assert_eq!(header_len + 2, rendered.bytes.len());
+        assert!(header_len <= 65_535);
+        let parsed = crlset::read(&rendered.bytes).unwrap();
+        let arrays = [
+            &parsed.header.blocked_spkis,
+            &parsed.header.known_interception_spkis,
+            &parsed.header.blocked_interception_spkis,
+        ];
+        let carried: usize = arrays.iter().map(|a| a.len()).sum();
+        assert_eq!(carried + rendered.unexpressed.len(), list.entries.len());
+        // The keys left out are the largest ones, in order.
+        let left_out: Vec<_> = rendered.unexpressed.iter().map(|u| u.spki_sha256).collect();
+        let largest: Vec<_> = list.entries[carried..]
             .iter()
-            .all(|u| u.spki_sha256 > *largest)
-    );
-    assert_eq!(crlset::verify(&list, &rendered.bytes), Ok(()));
+            .map(|e| e.spki_sha256)
+            .collect();
+        assert_eq!(left_out, largest, "{extra}");
+        if let Some(first_out) = list.entries.get(carried) {
+            // It would not have fitted: 44 base64 characters in quotes, and a comma unless its
+            // array was empty.
+            let array = match first_out.action {
+                Action::Block => arrays[0],
+                Action::KnownInterception => arrays[1],
+                Action::BlockedInterception => arrays[2],
+            };
+            let cost = if array.is_empty() { 46 } else { 47 };
+            assert!(header_len + cost > 65_535, "{extra}: {header_len}");
+        } else {
+            assert!(rendered.unexpressed.is_empty());
+        }
+        assert_eq!(crlset::verify(&list, &rendered.bytes), Ok(()));
+    }
 }

@@ -69,11 +69,6 @@ impl fmt::Display for ListError {
     }
 }
 
-impl std::error::Error for ListError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            ListError::Io { source, .. } => Some(source),
-            _ => None,
-        }
-    }
-}
+/// The message of an I/O error is part of the `Display` text, so it is not also a `source`:
+/// printed as a chain, the reason would appear twice.
+impl std::error::Error for ListError {}

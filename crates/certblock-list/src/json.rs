@@ -1,5 +1,6 @@
 //! The JSON form of the list (`generated/blocklist.json`): writing, reading, checking.
 
+use std::io::Read;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -255,6 +256,28 @@ impl Blocklist {
         Ok(())
     }
 
+    /// [`Blocklist::sequence_after_text`] with the previous list in the file at `path`: the
+    /// file is first compared with `rendered` as it is read ([`RenderedList::sequence_if_same_in`]),
+    /// and read whole only when that does not settle it.
+    pub fn sequence_after_file(
+        &mut self,
+        rendered: &mut RenderedList,
+        path: &Path,
+    ) -> Result<(), ListError> {
+        let io = |source| ListError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let file = std::fs::File::open(path).map_err(io)?;
+        if let Some(sequence) = rendered.sequence_if_same_in(file).map_err(io)? {
+            self.sequence = sequence;
+            rendered.set_sequence(sequence);
+            return Ok(());
+        }
+        let text = std::fs::read_to_string(path).map_err(io)?;
+        self.sequence_after_text(rendered, &text, path)
+    }
+
     /// Whether the incidents and entries of `file` (read from `text` by [`parse_raw`]) equal
     /// this list's ([`Blocklist::same_content`]); every entry is parsed, so a broken one is an
     /// error whatever else differs, except one whose bytes are those `rendered` (this list's
@@ -337,7 +360,50 @@ impl RenderedList {
     /// the sequence number (a number as JSON writes one) and of the source digest (64 hex
     /// digits): then it holds the same incidents and entries.
     fn sequence_if_same(&self, previous: &str) -> Option<u64> {
-        let (ours, theirs) = (self.text.as_bytes(), previous.as_bytes());
+        let (sequence, tail) = self.header_if_same(previous.as_bytes())?;
+        (previous.as_bytes().get(tail..)? == &self.text.as_bytes()[self.digest.end..])
+            .then_some(sequence)
+    }
+
+    /// [`RenderedList::sequence_if_same`] for the file `previous` is reading, compared piece by
+    /// piece as it is read: no copy of a large file is ever held. `Ok(None)` says only that the
+    /// texts differ beyond those digits; whether the file is a list at all is for
+    /// [`Blocklist::sequence_after_text`] to tell.
+    pub fn sequence_if_same_in(&self, mut previous: impl Read) -> std::io::Result<Option<u64>> {
+        // As far as the digest, with room for the longest sequence number.
+        let mut head = Vec::new();
+        (&mut previous)
+            .take((self.digest.end + 20) as u64)
+            .read_to_end(&mut head)?;
+        let Some((sequence, tail)) = self.header_if_same(&head) else {
+            return Ok(None);
+        };
+        let mut ours = &self.text.as_bytes()[self.digest.end..];
+        let Some(rest) = ours.strip_prefix(head.get(tail..).unwrap_or_default()) else {
+            return Ok(None);
+        };
+        ours = rest;
+        let mut piece = vec![0; 1 << 20];
+        loop {
+            let read = match previous.read(&mut piece) {
+                Ok(0) => break,
+                Ok(read) => read,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            match ours.strip_prefix(&piece[..read]) {
+                Some(rest) => ours = rest,
+                None => return Ok(None),
+            }
+        }
+        Ok(ours.is_empty().then_some(sequence))
+    }
+
+    /// The previous file's sequence number, and where in `previous` the text after the digest
+    /// begins, if `previous` is this text up to there but for the digits of the sequence number
+    /// and of the source digest (both checked).
+    fn header_if_same(&self, previous: &[u8]) -> Option<(u64, usize)> {
+        let (ours, theirs) = (self.text.as_bytes(), previous);
         let head = self.sequence.start;
         if theirs.get(..head)? != &ours[..head] {
             return None;
@@ -349,7 +415,10 @@ impl RenderedList {
         if digits == 0 || (digits > 1 && theirs[head] == b'0') {
             return None;
         }
-        let sequence: u64 = previous[head..head + digits].parse().ok()?;
+        let sequence: u64 = std::str::from_utf8(&theirs[head..head + digits])
+            .ok()?
+            .parse()
+            .ok()?;
         // From here on, the previous text is ours shifted by the difference in digits.
         let shift = |at: usize| (at + head + digits).checked_sub(self.sequence.end);
         let between = shift(self.sequence.end)?..shift(self.digest.start)?;
@@ -357,9 +426,11 @@ impl RenderedList {
             return None;
         }
         let digest = shift(self.digest.start)?..shift(self.digest.end)?;
-        previous.get(digest)?.parse::<Sha256Hash>().ok()?;
-        let tail = shift(self.digest.end)?;
-        (theirs.get(tail..)? == &ours[self.digest.end..]).then_some(sequence)
+        std::str::from_utf8(theirs.get(digest)?)
+            .ok()?
+            .parse::<Sha256Hash>()
+            .ok()?;
+        Some((sequence, shift(self.digest.end)?))
     }
 
     /// Writes `sequence` as the sequence number.
@@ -651,10 +722,24 @@ mod tests {
         list
     }
 
+    /// A reader that hands out a few bytes at a time, as a pipe might.
+    struct Trickle<'a>(&'a [u8]);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = buf.len().min(self.0.len()).min(7_777);
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
     #[test]
     fn the_previous_text_is_recognised_when_only_sequence_and_digest_differ() {
         let list = numbered(5_000);
         let rendered = list.render_json();
+        // Read whole, or compared as it is read: the same answer.
+        let rendered = &Both(rendered);
         assert_eq!(rendered.as_str(), list.to_json());
         let mut previous = list.clone();
         // More digits than the new text has, and another digest.
@@ -684,6 +769,49 @@ mod tests {
             assert_ne!(changed, text);
             assert_eq!(rendered.sequence_if_same(&changed), None);
         }
+    }
+
+    /// A rendered list whose `sequence_if_same` also asks `sequence_if_same_in`, and checks
+    /// that both say the same.
+    struct Both(RenderedList);
+
+    impl Both {
+        fn as_str(&self) -> &str {
+            self.0.as_str()
+        }
+
+        fn sequence_if_same(&self, previous: &str) -> Option<u64> {
+            let whole = self.0.sequence_if_same(previous);
+            let read = self.0.sequence_if_same_in(Trickle(previous.as_bytes()));
+            assert_eq!(read.unwrap(), whole);
+            whole
+        }
+    }
+
+    #[test]
+    fn the_sequence_follows_a_previous_file() {
+        let dir = std::env::temp_dir().join(format!("certblock-list-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("blocklist.json");
+        let list = numbered(5_000);
+        let mut previous = list.clone();
+        previous.sequence = 41;
+        let mut changed = list.clone();
+        changed.entries[10].evidence[0].name = Some("renamed".into());
+        for (next, expected) in [(&list, 41), (&changed, 42)] {
+            std::fs::write(&path, previous.to_json()).unwrap();
+            let mut next = next.clone();
+            let mut rendered = next.render_json();
+            next.sequence_after_file(&mut rendered, &path).unwrap();
+            assert_eq!(next.sequence, expected);
+            assert_eq!(rendered.as_str(), next.to_json());
+        }
+        std::fs::remove_file(&path).unwrap();
+        let mut next = list.clone();
+        let mut rendered = next.render_json();
+        let error = next.sequence_after_file(&mut rendered, &path).unwrap_err();
+        assert!(matches!(error, ListError::Io { .. }), "{error}");
+        std::fs::remove_dir(&dir).unwrap();
     }
 
     #[test]
