@@ -181,12 +181,25 @@ impl AtomicWrite {
     }
 
     /// Writes one complete file into the fresh folder and hands it to the flushing thread.
+    ///
+    /// A file whose bytes are already those of the same file in `out` is not written again: the
+    /// fresh folder gets a hard link to it. Nothing is copied, and the file keeps its
+    /// modification time, so build tools that watch `generated/` see no change (with a million
+    /// entries, most of a run's time is otherwise the kernel copying files it already holds).
+    /// Where a link cannot be made, the file is written.
     pub fn write(&self, file: &GeneratedFile) -> Result<(), OutputError> {
         let path = self.new.join(file.name);
-        let mut handle = fs::File::create(&path).map_err(io_err("create", &path))?;
-        handle
-            .write_all(&file.bytes)
-            .map_err(io_err("write", &path))?;
+        let existing = self.out.join(file.name);
+        let handle =
+            if holds_exactly(&existing, &file.bytes) && fs::hard_link(&existing, &path).is_ok() {
+                fs::File::open(&path).map_err(io_err("open", &path))?
+            } else {
+                let mut handle = fs::File::create(&path).map_err(io_err("create", &path))?;
+                handle
+                    .write_all(&file.bytes)
+                    .map_err(io_err("write", &path))?;
+                handle
+            };
         // The flusher thread syncs it; `commit` waits for every file before the swap.
         match &self.to_flush {
             Some(to_flush) if to_flush.send((path.clone(), handle)).is_ok() => {}
@@ -227,6 +240,33 @@ impl Drop for AtomicWrite {
             let _ = self.finish_flushing();
             // Best effort: a leftover is also cleared by the next `begin`.
             let _ = fs::remove_dir_all(&self.new);
+        }
+    }
+}
+
+/// Whether `path` is a regular file (not a link to one) holding exactly `bytes`; compared a
+/// piece at a time as it is read, so a large file is never held whole. Any error reading it
+/// means no.
+fn holds_exactly(path: &Path, bytes: &[u8]) -> bool {
+    use std::io::Read as _;
+    match fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_file() && meta.len() == bytes.len() as u64 => {}
+        _ => return false,
+    }
+    let Ok(mut handle) = fs::File::open(path) else {
+        return false;
+    };
+    let mut rest = bytes;
+    let mut piece = vec![0; (1 << 20).min(bytes.len().max(1))];
+    loop {
+        match handle.read(&mut piece) {
+            Ok(0) => return rest.is_empty(),
+            Ok(read) => match rest.strip_prefix(&piece[..read]) {
+                Some(after) => rest = after,
+                None => return false,
+            },
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return false,
         }
     }
 }
@@ -380,6 +420,61 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(beside, vec![std::ffi::OsString::from("generated")]);
+    }
+
+    /// Files already holding the bytes are linked into the new folder, not written: same
+    /// inode, same modification time; a changed file, or one the same size with other bytes, is
+    /// written anew, and a symbolic link is never followed into the new folder.
+    #[cfg(unix)]
+    #[test]
+    fn unchanged_files_are_linked_not_written() {
+        use std::os::unix::fs::MetadataExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("generated");
+        let mut first = files("one");
+        first.push(GeneratedFile {
+            name: "c.txt",
+            bytes: b"c same size".to_vec(),
+        });
+        first.push(GeneratedFile {
+            name: "d.txt",
+            bytes: vec![7; 3 << 20],
+        });
+        write_atomically(&out, &first).unwrap();
+        let inode = |name: &str| fs::metadata(out.join(name)).unwrap().ino();
+        let before: Vec<u64> = ["a.txt", "b.txt", "c.txt", "d.txt"].map(inode).to_vec();
+        // A symbolic link where a file was: its target must not become the output.
+        let elsewhere = dir.path().join("elsewhere.txt");
+        fs::write(&elsewhere, "a one").unwrap();
+        fs::remove_file(out.join("a.txt")).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, out.join("a.txt")).unwrap();
+        let mut second = first.clone();
+        second[1].bytes = b"b two".to_vec();
+        second[2].bytes = b"C same size".to_vec();
+        let mut last_byte_differs = vec![7; 3 << 20];
+        *last_byte_differs.last_mut().unwrap() = 8;
+        let mut third = second.clone();
+        write_atomically(&out, &second).unwrap();
+        assert!(
+            !fs::symlink_metadata(out.join("a.txt"))
+                .unwrap()
+                .is_symlink()
+        );
+        assert_ne!(inode("b.txt"), before[1]);
+        assert_ne!(inode("c.txt"), before[2]);
+        assert_eq!(inode("d.txt"), before[3], "unchanged: linked");
+        for file in &second {
+            assert_eq!(fs::read(out.join(file.name)).unwrap(), file.bytes);
+        }
+        let kept: Vec<u64> = ["a.txt", "b.txt", "c.txt"].map(inode).to_vec();
+        third[3].bytes = last_byte_differs;
+        write_atomically(&out, &third).unwrap();
+        assert_eq!(["a.txt", "b.txt", "c.txt"].map(inode).to_vec(), kept);
+        assert_ne!(inode("d.txt"), before[3]);
+        for file in &third {
+            assert_eq!(fs::read(out.join(file.name)).unwrap(), file.bytes);
+        }
+        assert_eq!(fs::read_to_string(&elsewhere).unwrap(), "a one");
     }
 
     #[test]
