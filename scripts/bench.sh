@@ -137,37 +137,51 @@ fi
 if want generate; then
   log "certblock generate, end to end"
   echo -e "entries\tlayout\twall_s\tmax_rss_kb\toutput_bytes\texit" > "$OUT/generate.tsv"
-  for n in 100 10000 $SIZES; do
-    [ "$n" = 1000 ] && continue
-    # 1M entries need ~37 GB today (see BENCHMARKS.md): only on request.
-    [ "$n" -ge 1000000 ] && [ "${BENCH_GENERATE_1M:-0}" != 1 ] && continue
-    dir=$(corpus "$n" bundles)
-    gen=$OUT/generated-$n
-    rm -rf "$gen" "$gen".tmp-* "$gen".old-*
-    # 1M entries are capped (memory grows ~37 KB per entry today; see BENCHMARKS.md).
-    cap=""; [ "$n" -ge 1000000 ] && cap="prlimit --as=$((20 * 1024 * 1024 * 1024)) timeout 900"
+  # gen_row N LABEL SOURCES OUT [FLAGS...]: one timed run of `certblock generate` into OUT, as
+  # one row of generate.tsv (OUT is not cleared: the caller says whether the run is fresh).
+  gen_row() {
+    local n=$1 label=$2 sources=$3 gen=$4 time=$OUT/generate-$1-$2.time rc cap=""
+    shift 4
+    # A million certificates: capped at 20 GiB of address space and 15 minutes.
+    [ "$label" = bundles ] && [ "$n" -ge 1000000 ] && cap="prlimit --as=$((20 * 1024 * 1024 * 1024)) timeout 900"
     set +e
-    /usr/bin/time -v $cap "$BIN/certblock" generate --quiet --sources "$dir" --out "$gen" \
-      --max-file-bytes 100000000 2> "$OUT/generate-$n.time"
+    /usr/bin/time -v $cap "$BIN/certblock" generate --quiet --sources "$sources" --out "$gen" "$@" \
+      2> "$time"
     rc=$?
     set -e
-    wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$OUT/generate-$n.time" | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
-    rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$OUT/generate-$n.time")
+    local wall bytes
+    wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$time" | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
     bytes=$(du -sb "$gen" 2>/dev/null | cut -f1 || echo 0)
-    echo -e "$n\tbundles\t$wall\t$rss\t${bytes:-0}\t$rc" | tee -a "$OUT/generate.tsv"
+    echo -e "$n\t$label\t$wall\t$(peak_kb "$time")\t${bytes:-0}\t$rc" | tee -a "$OUT/generate.tsv"
+  }
+  for n in 100 10000 $SIZES; do
+    [ "$n" = 1000 ] && continue
+    # A million certificates make a certdata.txt of about 9 GB (see BENCHMARKS.md): on request.
+    [ "$n" -ge 1000000 ] && [ "${BENCH_GENERATE_1M:-0}" != 1 ] && continue
+    gen=$OUT/generated-$n
+    rm -rf "$gen" "$OUT/.generated-$n.certblock-new" "$OUT/.generated-$n.certblock-old"
+    gen_row "$n" bundles "$(corpus "$n" bundles)" "$gen" --max-file-bytes 100000000
   done
   # 1M bare keys in one facts.json (the corpus of the ingest facts row): the target of issue 7
-  # (1M entries in under 10 s) on the entries that cost the least to carry.
+  # (1M entries in under 10 s) on the entries that cost the least to carry. Three runs: fresh
+  # (no generated/ yet), again on the same sources (nothing changed: the previous list is
+  # recognised as read and every file is linked, not rewritten), and with one more incident of
+  # one key (the previous list is parsed, its entries found by key).
+  facts=$(corpus 1000000 facts)
+  plus_one=$CORPUS/1000000-facts-plus-one
+  if [ ! -d "$plus_one/synthetic-extra" ]; then
+    rm -rf "$plus_one" "$plus_one.tmp"
+    cp -al "$facts" "$plus_one"
+    "$BIN/make-corpus" --count 1 --layout facts --out "$plus_one.tmp" >&2
+    mv "$plus_one.tmp/synthetic-00000" "$plus_one/synthetic-extra"
+    rm -rf "$plus_one.tmp"
+  fi
   gen=$OUT/generated-1000000-facts
-  rm -rf "$gen" "$gen".tmp-* "$gen".old-*
-  set +e
-  /usr/bin/time -v "$BIN/certblock" generate --quiet --sources "$(corpus 1000000 facts)" --out "$gen" \
-    --max-file-bytes 1000000000 --max-entries 2000000 2> "$OUT/generate-1000000-facts.time"
-  rc=$?
-  set -e
-  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$OUT/generate-1000000-facts.time" | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
-  bytes=$(du -sb "$gen" 2>/dev/null | cut -f1 || echo 0)
-  echo -e "1000000\tfacts\t$wall\t$(peak_kb "$OUT/generate-1000000-facts.time")\t${bytes:-0}\t$rc" | tee -a "$OUT/generate.tsv"
+  rm -rf "$gen" "$OUT/.generated-1000000-facts.certblock-new" "$OUT/.generated-1000000-facts.certblock-old"
+  for run in facts facts-again facts-plus-one; do
+    sources=$facts; [ "$run" = facts-plus-one ] && sources=$plus_one
+    gen_row 1000000 "$run" "$sources" "$gen" --max-file-bytes 1000000000 --max-entries 2000000
+  done
 fi
 
 # ---------------------------------------------------------------------------------------------

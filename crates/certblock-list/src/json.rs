@@ -186,26 +186,27 @@ impl Blocklist {
     fn parse_json(text: &str, path: Option<PathBuf>) -> Result<Blocklist, ListError> {
         use rayon::prelude::*;
 
-        let file = parse_raw(text, &path)?;
-        let parsed: Vec<Result<Vec<Entry>, ListError>> = file
-            .entries
-            .par_chunks(BATCH)
-            .map(|batch| {
-                batch
-                    .iter()
-                    .map(|raw| parse_entry(text, &path, raw))
-                    .collect()
+        with_raw(text, &path, |file| {
+            let parsed: Vec<Result<Vec<Entry>, ListError>> = file
+                .entries
+                .par_chunks(BATCH)
+                .map(|batch| {
+                    batch
+                        .iter()
+                        .map(|raw| parse_entry(text, &path, raw))
+                        .collect()
+                })
+                .collect();
+            let mut entries = Vec::with_capacity(file.entries.len());
+            for batch in parsed {
+                entries.extend(batch?);
+            }
+            Ok(Blocklist {
+                sequence: file.sequence,
+                source_digest: file.source_digest,
+                incidents: file.incidents.clone(),
+                entries,
             })
-            .collect();
-        let mut entries = Vec::with_capacity(file.entries.len());
-        for batch in parsed {
-            entries.extend(batch?);
-        }
-        Ok(Blocklist {
-            sequence: file.sequence,
-            source_digest: file.source_digest,
-            incidents: file.incidents,
-            entries,
         })
     }
 
@@ -214,11 +215,12 @@ impl Blocklist {
     /// written: the entries are parsed on every core and each is dropped once compared, so no
     /// second copy of a large list is ever built.
     pub fn equals_json(&self, text: &str) -> Result<bool, ListError> {
-        let file = parse_raw(text, &None)?;
-        let same_content = self.compare_json(text, &file, &None, None)?;
-        Ok(same_content
-            && file.sequence == self.sequence
-            && file.source_digest == self.source_digest)
+        with_raw(text, &None, |file| {
+            let same_content = self.compare_json(text, file, &None, None)?;
+            Ok(same_content
+                && file.sequence == self.sequence
+                && file.source_digest == self.source_digest)
+        })
     }
 
     /// [`Blocklist::sequence_after`] with the previous list given as its text (read from
@@ -243,12 +245,15 @@ impl Blocklist {
             Some(sequence) => sequence,
             None => {
                 let path = Some(path.to_path_buf());
-                let file = parse_raw(previous, &path)?;
-                if self.compare_json(previous, &file, &path, Some(rendered))? {
-                    file.sequence
-                } else {
-                    file.sequence + 1
-                }
+                with_raw(previous, &path, |file| {
+                    Ok(
+                        if self.compare_json(previous, file, &path, Some(rendered))? {
+                            file.sequence
+                        } else {
+                            file.sequence + 1
+                        },
+                    )
+                })?
             }
         };
         self.sequence = sequence;
@@ -285,7 +290,7 @@ impl Blocklist {
     fn compare_json(
         &self,
         text: &str,
-        file: &ListFileRaw<'_>,
+        file: &RawFile<'_>,
         path: &Option<PathBuf>,
         rendered: Option<&RenderedList>,
     ) -> Result<bool, ListError> {
@@ -312,7 +317,7 @@ impl Blocklist {
                 let mut same = true;
                 for (i, raw) in raws.iter().enumerate() {
                     let at = batch * BATCH + i;
-                    match rendered_as(raw.get()) {
+                    match rendered_as(raw) {
                         Some(index) => same &= index == at,
                         None => {
                             let entry = parse_entry(text, path, raw)?;
@@ -457,8 +462,72 @@ impl RenderedList {
 /// Entries per batch when a list is written or read on every core.
 const BATCH: usize = 4096;
 
+/// A list file read as far as its header, incidents and the extent of each entry: each entry is
+/// left as its text, to be parsed (or compared) next, on every core.
+struct RawFile<'t> {
+    sequence: u64,
+    source_digest: Sha256Hash,
+    incidents: Vec<Incident>,
+    /// The text of each entry, a slice of the file's text.
+    entries: Vec<&'t str>,
+}
+
+/// Runs `read` on the file in `text` read by [`parse_canonical`] when that can, and on the file
+/// read by [`parse_raw`] otherwise or when `read` fails there: every error comes from the one
+/// JSON reader that reads any layout, so a file's errors do not depend on its layout.
+fn with_raw<R>(
+    text: &str,
+    path: &Option<PathBuf>,
+    read: impl Fn(&RawFile<'_>) -> Result<R, ListError>,
+) -> Result<R, ListError> {
+    if let Some(file) = parse_canonical(text)
+        && let Ok(result) = read(&file)
+    {
+        return Ok(result);
+    }
+    read(&parse_raw(text, path)?)
+}
+
+/// Reads a file laid out exactly as [`Blocklist::to_json`] writes one, without a pass of the
+/// JSON reader over the entries: they are found by their lines (see [`entry_spans_in`]), and
+/// what lies between them must be exactly the commas and indentation `to_json` writes; the
+/// header and incidents are read by the JSON reader. `None` for any other layout, or a header
+/// that does not read: [`parse_raw`] then says why. What it returns is what `parse_raw` would.
+fn parse_canonical(text: &str) -> Option<RawFile<'_>> {
+    const ENTRIES_KEY: &str = "\n  \"entries\": [";
+    const FIRST: &str = "\n    ";
+    const BETWEEN: &str = ",\n    ";
+    const END: &str = "\n  ]\n}\n";
+    let open = text.find(ENTRIES_KEY)? + ENTRIES_KEY.len();
+    let spans = entry_spans_in(&text[open..]);
+    let (first, last) = (spans.first()?, spans.last()?);
+    if text[open..].get(..first.start)? != FIRST || text[open + last.end..] != *END {
+        return None;
+    }
+    if spans
+        .windows(2)
+        .any(|pair| text[open..].get(pair[0].end..pair[1].start) != Some(BETWEEN))
+    {
+        return None;
+    }
+    let header = format!("{}]\n}}", &text[..open]);
+    let file: ListFileRaw = serde_json::from_str(&header).ok()?;
+    if file.format != LIST_FORMAT || !file.entries.is_empty() {
+        return None;
+    }
+    Some(RawFile {
+        sequence: file.sequence,
+        source_digest: file.source_digest,
+        incidents: file.incidents,
+        entries: spans
+            .into_iter()
+            .map(|span| &text[open + span.start..open + span.end])
+            .collect(),
+    })
+}
+
 /// Reads the file with each entry left as raw text, and checks the format name.
-fn parse_raw<'t>(text: &'t str, path: &Option<PathBuf>) -> Result<ListFileRaw<'t>, ListError> {
+fn parse_raw<'t>(text: &'t str, path: &Option<PathBuf>) -> Result<RawFile<'t>, ListError> {
     let file: ListFileRaw = serde_json::from_str(text).map_err(|e| json_error(text, path, e, 0))?;
     if file.format != LIST_FORMAT {
         return Err(ListError::Invalid {
@@ -469,16 +538,16 @@ fn parse_raw<'t>(text: &'t str, path: &Option<PathBuf>) -> Result<ListFileRaw<'t
             )],
         });
     }
-    Ok(file)
+    Ok(RawFile {
+        sequence: file.sequence,
+        source_digest: file.source_digest,
+        incidents: file.incidents,
+        entries: file.entries.into_iter().map(|raw| raw.get()).collect(),
+    })
 }
 
-/// Parses one entry left raw by [`parse_raw`]; an error is placed in the whole file.
-fn parse_entry(
-    text: &str,
-    path: &Option<PathBuf>,
-    raw: &serde_json::value::RawValue,
-) -> Result<Entry, ListError> {
-    let json = raw.get();
+/// Parses the text of one entry, a slice of `text`; an error is placed in the whole file.
+fn parse_entry(text: &str, path: &Option<PathBuf>, json: &str) -> Result<Entry, ListError> {
     let base = json.as_ptr() as usize - text.as_ptr() as usize;
     serde_json::from_str(json).map_err(|e| json_error(text, path, e, base))
 }
@@ -881,6 +950,65 @@ mod tests {
         assert!(follow(&list, &text.replacen(&hex, &"z".repeat(64), 1)).is_err());
         // An empty file is not a list.
         assert!(follow(&list, "").is_err());
+    }
+
+    #[test]
+    fn the_canonical_reader_reads_what_the_json_reader_reads_or_nothing() {
+        let list = numbered(5_000);
+        let text = list.to_json();
+        let same = |a: &RawFile<'_>, b: &RawFile<'_>| {
+            a.sequence == b.sequence
+                && a.source_digest == b.source_digest
+                && a.incidents == b.incidents
+                && a.entries == b.entries
+        };
+        let canonical = parse_canonical(&text).expect("to_json's layout");
+        assert!(same(&canonical, &parse_raw(&text, &None).unwrap()));
+        // Other layouts of the same list: left to the JSON reader, which reads the same list.
+        let compact = serde_json::to_string(&ListFileRef {
+            generated: GENERATED_NOTICE,
+            format: LIST_FORMAT,
+            sequence: list.sequence,
+            source_digest: list.source_digest,
+            incidents: &list.incidents,
+            entries: &list.entries,
+        })
+        .unwrap();
+        let key = list.entries[2_000].spki_sha256.to_hex();
+        let at = text.find(&format!("\"spki_sha256\": \"{key}\"")).unwrap();
+        let brace = text[..at].rfind('{').unwrap();
+        for other in [
+            compact,
+            text.trim_end().to_string(),
+            format!("{text}\n"),
+            // A space more before one entry.
+            format!("{} {}", &text[..brace], &text[brace..]),
+        ] {
+            assert_ne!(other, text);
+            assert!(parse_canonical(&other).is_none());
+            assert_eq!(Blocklist::parse_json(&other, None).unwrap(), list);
+            assert!(list.equals_json(&other).unwrap());
+        }
+        // Inside an entry the layout is free: each entry is read by the JSON reader.
+        let inside = format!("{}\n{}", &text[..at], &text[at..]);
+        assert!(same(
+            &parse_canonical(&inside).unwrap(),
+            &parse_raw(&inside, &None).unwrap()
+        ));
+        assert!(list.equals_json(&inside).unwrap());
+        // A header the JSON reader refuses is not read here either; the error is the reader's.
+        let unknown = text.replacen("\"sequence\"", "\"surprise\": 1,\n  \"sequence\"", 1);
+        assert!(parse_canonical(&unknown).is_none());
+        assert!(matches!(
+            Blocklist::from_json(&unknown),
+            Err(ListError::Json { line: 4, .. })
+        ));
+        let other_format = text.replacen(LIST_FORMAT, "certblock-list/0", 1);
+        assert!(parse_canonical(&other_format).is_none());
+        assert!(matches!(
+            Blocklist::from_json(&other_format),
+            Err(ListError::Invalid { .. })
+        ));
     }
 
     #[test]
