@@ -172,7 +172,7 @@ if want generate; then
   if [ ! -d "$plus_one/synthetic-extra" ]; then
     rm -rf "$plus_one" "$plus_one.tmp"
     cp -al "$facts" "$plus_one"
-    "$BIN/make-corpus" --count 1 --layout facts --out "$plus_one.tmp" >&2
+    "$BIN/make-corpus" --count 1 --layout facts --seed 2 --out "$plus_one.tmp" >&2
     mv "$plus_one.tmp/synthetic-00000" "$plus_one/synthetic-extra"
     rm -rf "$plus_one.tmp"
   fi
