@@ -62,10 +62,16 @@ fn previous_list_path(out: &Path, previous: Option<&Path>) -> Result<Option<Path
         Some(p) => p.to_path_buf(),
         None => out.join(certblock_compile::LIST_FILE),
     };
-    if previous.is_none() && !path.exists() {
-        return Ok(None);
+    match (previous, path.exists()) {
+        (None, false) => Ok(None),
+        // Said before the sources are read, which can take a while.
+        (Some(_), false) => anyhow::bail!(
+            "{}: no such file; the previous list gives the sequence number: name another with \
+             --previous",
+            path.display()
+        ),
+        (_, true) => Ok(Some(path)),
     }
-    Ok(Some(path))
 }
 
 /// `certblock generate`.

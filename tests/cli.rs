@@ -107,6 +107,18 @@ fn a_broken_previous_list_stops_generate_naming_the_file_and_the_way_out() {
         before,
         "nothing was written"
     );
+    // A previous list named with --previous that is not there: said, and nothing written.
+    let run = certblock(
+        tmp.path(),
+        &["generate", "--previous", "old/blocklist.json"],
+    );
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("old/blocklist.json: no such file; the previous list gives"),
+        "{stderr}"
+    );
+    assert_eq!(folder_bytes(&tmp.path().join("generated")), before);
 }
 
 #[test]
