@@ -316,9 +316,10 @@ pub fn ingest_with_progress(
             }
         }
     }
-    // The list's incidents first, so that each entry is checked (`Blocklist::validate_entry`,
-    // which re-hashes every certificate and key) as soon as it is built, on the thread that
-    // built it.
+    // The list's incidents first, so that each entry is checked as soon as it is built, on the
+    // thread that built it (`Blocklist::validate_entry_trusting_hashes`: every certificate and
+    // key was hashed from the very bytes the evidence holds as it was read, so it is not hashed
+    // again; tests check ingest's lists with the full `Blocklist::validate`).
     let mut incidents: Vec<Incident> = incidents.into_iter().flatten().collect();
     incidents.sort_by(|a, b| a.id.cmp(&b.id));
     let mut list = Blocklist {
@@ -346,7 +347,8 @@ pub fn ingest_with_progress(
     })?;
     list.entries = merged.entries;
     // Every invariant of `Blocklist::validate`: the list-wide ones here, the per-entry ones
-    // (in entry order) from the merge; the result is exactly `validate`'s.
+    // (in entry order) from the merge; the result is exactly `validate`'s (the hashes, which are
+    // not recomputed, are right by construction).
     let mut broken = list.validate_list();
     broken.extend(merged.faults);
     if !broken.is_empty() {

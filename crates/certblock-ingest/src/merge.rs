@@ -109,12 +109,14 @@ struct Shared<'a> {
     seen: Mutex<HashMap<Sha256Hash, SeenCertificate<'a>>>,
     /// The list's incidents, for checking each entry as soon as it is built.
     list: &'a Blocklist,
-    /// What [`Blocklist::validate_entry`] found wrong with the entry of a group, by group.
+    /// What [`Blocklist::validate_entry_trusting_hashes`] found wrong with the entry of a group,
+    /// by group.
     faults: Mutex<Vec<(usize, Vec<String>)>>,
 }
 
-/// What [`merge`] gives: the entries, the problems, and what [`Blocklist::validate_entry`] says
-/// of the entries, in entry order (all only when there is no problem).
+/// What [`merge`] gives: the entries, the problems, and what
+/// [`Blocklist::validate_entry_trusting_hashes`] says of the entries, in entry order (all only
+/// when there is no problem).
 pub(crate) struct Merged {
     /// The entries, sorted by key.
     pub entries: Vec<Entry>,
@@ -130,8 +132,9 @@ const GROUPS_PER_TASK: usize = 2048;
 /// Merges `items` (in path order) from the files `sources` into entries sorted by key, each with
 /// sorted incidents and evidence, holding at most `max_entries` keys; returns them, every problem
 /// found (in the order a serial merge in path order finds them), and what
-/// [`Blocklist::validate_entry`] of `list` (which holds the incidents) says of each entry,
-/// checked as soon as it is built, on the thread that built it.
+/// [`Blocklist::validate_entry_trusting_hashes`] of `list` (which holds the incidents) says of
+/// each entry, checked as soon as it is built, on the thread that built it (the certificates and
+/// keys were hashed from these very bytes as they were read, so they are not hashed again).
 pub(crate) fn merge(
     root: &Path,
     max_entries: usize,
@@ -294,7 +297,7 @@ fn build(
         for (g, slot) in out.iter_mut().enumerate() {
             let entry = group(&mut items[starts[g] - base..starts[g + 1] - base], shared);
             if let Some(entry) = &entry {
-                let faults = shared.list.validate_entry(entry);
+                let faults = shared.list.validate_entry_trusting_hashes(entry);
                 if !faults.is_empty() {
                     let mut all = shared.faults.lock().expect("no panics while merging");
                     all.push((first + g, faults));
@@ -699,26 +702,39 @@ mod tests {
         let root = Path::new("sources");
         let id: IncidentId = "a".parse().unwrap();
         let path = root.join("a/x.pem");
-        let sources = [Source {
-            path: &path,
-            relative: "a/x.pem",
-            incident: &id,
-            action: Some((Action::Block, None)),
-        }];
+        // Incident b's file says block, but the list's incident b (below) says
+        // known-interception: the one entry with b's evidence breaks an invariant.
+        let other: IncidentId = "b".parse().unwrap();
+        let other_path = root.join("b/y.pem");
+        let sources = [
+            Source {
+                path: &path,
+                relative: "a/x.pem",
+                incident: &id,
+                action: Some((Action::Block, None)),
+            },
+            Source {
+                path: &other_path,
+                relative: "b/y.pem",
+                incident: &other,
+                action: Some((Action::Block, None)),
+            },
+        ];
         let mut items = Vec::new();
         for n in 0..10_000u64 {
+            let (incident, file, index) = match n {
+                3 => (&other, "b/y.pem", 1),
+                _ => (&id, "a/x.pem", 0),
+            };
             let mut ev = Evidence::new(
-                id.clone(),
-                "a/x.pem".to_string(),
+                incident.clone(),
+                file.to_string(),
                 Some(n as u32 + 1),
                 EvidenceKind::Certificate,
             );
             ev.cert_sha256 = Some(hash(1, n));
-            if n == 3 {
-                ev.certificate = Some(certblock_list::Base64Bytes(b"not it".to_vec()));
-            }
             let key = if n % 2 == 0 { hash(2, 0) } else { hash(2, n) };
-            items.push(Item::new(key, ev, None, 0));
+            items.push(Item::new(key, ev, None, index));
         }
         let mut dup = Evidence::new(
             id.clone(),
@@ -739,14 +755,27 @@ mod tests {
             summary: "A.".to_string(),
             distrust_after: None,
         });
+        list.incidents.push(certblock_list::Incident {
+            id: other.clone(),
+            title: "B".to_string(),
+            category: certblock_list::Category::Test,
+            action: Action::KnownInterception,
+            added: None,
+            references: Vec::new(),
+            summary: "B.".to_string(),
+            distrust_after: None,
+        });
         let Merged {
             entries,
             problems,
             faults,
         } = merge(root, 100_000, &sources, items, &list);
-        // Checked as built: one certificate whose bytes do not hash to its recorded SHA-256.
+        // Checked as built: the entry of b's certificate has an action its incident does not.
         assert_eq!(faults.len(), 1, "{faults:?}");
-        assert!(faults[0].contains("has certificate SHA-256"), "{faults:?}");
+        assert!(
+            faults[0].contains("incident b says known-interception"),
+            "{faults:?}"
+        );
         assert_eq!(entries.len(), 5_001);
         assert!(
             entries

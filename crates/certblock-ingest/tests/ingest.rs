@@ -38,6 +38,46 @@ fn pem_bundle_with_three_certificates_gives_three_entries_with_positions() {
     assert_eq!(positions, vec![1, 2, 3]);
 }
 
+/// Ingest checks its entries without re-hashing the certificates and keys it has just hashed
+/// (`Blocklist::validate_entry_trusting_hashes`): the full check, which re-hashes every one,
+/// must find its lists valid, and each certificate's three digests must be those of its DER.
+#[test]
+fn ingested_hashes_pass_the_full_validation() {
+    use sha1::Digest as _;
+    let certs: Vec<Made> = (0..70).map(|i| make(&format!("h{i}.test"))).collect();
+    // 70 blocks: the bundle is read on several threads.
+    let bundle: String = certs.iter().map(|c| c.pem.clone()).collect();
+    let one = make("one.test");
+    let key = make("key.test");
+    let tree = Tree::new();
+    tree.incident("hashes", "block")
+        .write("hashes/bundle.pem", &bundle)
+        .write("hashes/one.der", &one.der)
+        .write("hashes/k.key", key.key.public_key_pem());
+    let list = tree.ok().list;
+    assert_eq!(list.entries.len(), 72);
+    list.validate()
+        .expect("every hash ingest recorded is right");
+    for c in certs.iter().chain([&one]) {
+        let entry = list.entry(&c.spki_hex().parse().unwrap()).unwrap();
+        let ev = &entry.evidence[0];
+        assert_eq!(ev.cert_sha256.unwrap().to_hex(), c.cert_hex());
+        assert_eq!(
+            ev.cert_sha1.as_ref().unwrap().0,
+            sha1::Sha1::digest(&c.der).to_vec()
+        );
+        assert_eq!(
+            ev.cert_md5.as_ref().unwrap().0,
+            md5::Md5::digest(&c.der).to_vec()
+        );
+    }
+    let entry = list.entry(&key.spki_hex().parse().unwrap()).unwrap();
+    assert_eq!(
+        entry.evidence[0].public_key.as_ref().unwrap().0,
+        key.spki_der()
+    );
+}
+
 #[test]
 fn der_certificate_is_taken_without_a_position() {
     let c = make("der.test");

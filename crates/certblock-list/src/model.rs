@@ -482,6 +482,24 @@ impl Blocklist {
     /// violation, in order. Independent of every other entry, so entries may be checked in
     /// parallel.
     pub fn validate_entry(&self, entry: &Entry) -> Vec<String> {
+        self.check_entry(entry, true)
+    }
+
+    /// [`Blocklist::validate_entry`] without re-hashing: every invariant but "a certificate
+    /// hashes to its `cert_sha256`" and "a public key hashes to the entry's key".
+    ///
+    /// Only for a caller that has just computed those hashes itself from the very bytes the
+    /// evidence holds (ingest does, and its tests check its lists with the full
+    /// [`Blocklist::validate`]); a list read from anywhere else must be checked with
+    /// [`Blocklist::validate_entry`]. When the hashes are right, both give the same violations,
+    /// in the same order.
+    pub fn validate_entry_trusting_hashes(&self, entry: &Entry) -> Vec<String> {
+        self.check_entry(entry, false)
+    }
+
+    /// The checks of [`Blocklist::validate_entry`]; the hashes of certificates and keys are
+    /// recomputed only if `rehash`.
+    fn check_entry(&self, entry: &Entry, rehash: bool) -> Vec<String> {
         let mut problems = Vec::new();
         let key = entry.spki_sha256;
         if entry.incidents.is_empty() {
@@ -534,6 +552,9 @@ impl Blocklist {
                     ev.incident
                 ));
             }
+            if !rehash {
+                continue;
+            }
             if let Some(cert) = &ev.certificate {
                 let actual = Sha256Hash::digest(&cert.0);
                 if ev.cert_sha256 != Some(actual) {
@@ -564,5 +585,81 @@ fn show_distrust_after(t: Option<Timestamp>) -> String {
     match t {
         Some(t) => t.to_string(),
         None => "none".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A list of one incident and one entry whose key is the SHA-256 of `key`, with a
+    /// certificate (recorded with the SHA-256 of `cert`) and the key itself as evidence.
+    fn list_with(key: &[u8], cert: &[u8], recorded_cert: &[u8]) -> Blocklist {
+        let id: IncidentId = "demo".parse().unwrap();
+        let mut certificate = Evidence::new(
+            id.clone(),
+            "demo/c.pem".into(),
+            None,
+            EvidenceKind::Certificate,
+        );
+        certificate.certificate = Some(Base64Bytes(cert.to_vec()));
+        certificate.cert_sha256 = Some(Sha256Hash::digest(recorded_cert));
+        let mut public_key = Evidence::new(
+            id.clone(),
+            "demo/k.key".into(),
+            None,
+            EvidenceKind::PublicKey,
+        );
+        public_key.public_key = Some(Base64Bytes(key.to_vec()));
+        Blocklist {
+            sequence: 1,
+            source_digest: Sha256Hash([0; 32]),
+            incidents: vec![Incident {
+                id: id.clone(),
+                title: "Demo".into(),
+                category: Category::Test,
+                action: Action::Block,
+                added: None,
+                distrust_after: None,
+                references: Vec::new(),
+                summary: "A demo.".into(),
+            }],
+            entries: vec![Entry {
+                spki_sha256: Sha256Hash::digest(b"the key"),
+                action: Action::Block,
+                incidents: vec![id],
+                distrust_after: None,
+                evidence: vec![certificate, public_key],
+            }],
+        }
+    }
+
+    #[test]
+    fn trusting_the_hashes_skips_only_the_hash_checks() {
+        // Right hashes: both checks agree, and find nothing.
+        let right = list_with(b"the key", b"the certificate", b"the certificate");
+        assert_eq!(
+            right.validate_entry(&right.entries[0]),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            right.validate_entry_trusting_hashes(&right.entries[0]),
+            Vec::<String>::new()
+        );
+        // Wrong hashes (and an action the incident does not give): the full check finds all
+        // three, the trusting one only what is not a hash, in the same order.
+        let mut wrong = list_with(b"another key", b"the certificate", b"another certificate");
+        wrong.entries[0].action = Action::KnownInterception;
+        let full = wrong.validate_entry(&wrong.entries[0]);
+        assert_eq!(full.len(), 3, "{full:?}");
+        assert!(full[1].contains("has certificate SHA-256"), "{full:?}");
+        assert!(full[2].contains("hashes to SPKI SHA-256"), "{full:?}");
+        let trusting = wrong.validate_entry_trusting_hashes(&wrong.entries[0]);
+        assert_eq!(trusting, full[..1].to_vec());
+        assert!(
+            trusting[0].contains("incident demo says block"),
+            "{trusting:?}"
+        );
+        assert_eq!(wrong.validate().unwrap_err(), full);
     }
 }
