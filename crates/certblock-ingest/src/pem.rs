@@ -67,27 +67,14 @@ pub(crate) struct PemFault {
 
 /// Where in the file does `needle` (not empty) start, if anywhere.
 pub(crate) fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    let first = needle[0];
-    let mut start = 0;
-    while let Some(i) = haystack[start..].iter().position(|&b| b == first) {
-        let at = start + i;
-        if haystack[at..].starts_with(needle) {
-            return Some(at);
-        }
-        start = at + 1;
-    }
-    None
+    memchr::memmem::find(haystack, needle)
 }
 
 /// How many BEGIN markers the text has (counted before parsing, for the per-file limit).
 pub(crate) fn count_begin_markers(bytes: &[u8]) -> usize {
-    let mut count = 0;
-    let mut rest = bytes;
-    while let Some(i) = find(rest, BEGIN) {
-        count += 1;
-        rest = &rest[i + BEGIN.len()..];
-    }
-    count
+    // Matches of `-----BEGIN ` never overlap (its only dashes are its first five), so counting
+    // the non-overlapping matches is counting them all.
+    memchr::memmem::find_iter(bytes, BEGIN).count()
 }
 
 /// Whether the bytes contain a BEGIN marker anywhere (the sniff between PEM and DER).
@@ -135,22 +122,27 @@ struct Open<'a> {
 pub(crate) fn scan(bytes: &[u8]) -> Vec<Scanned<'_>> {
     let mut out = Vec::new();
     let mut open: Option<Open<'_>> = None;
-    let mut start = 0;
-    let mut line_no = 0;
-    // The lines are what `bytes.split(|&b| b == b'\n')` gives, with their offsets.
-    while start <= bytes.len() {
-        let end = bytes[start..]
+    // The lines are what `bytes.split(|&b| b == b'\n')` gives, numbered from 1. Neither marker
+    // can be in a line without a dash (base64 and most text lines), so only the lines holding a
+    // dash are looked at, found by searching for dashes; `newlines` counts the newlines before
+    // `counted`, for the line numbers. `from` is always where a line starts.
+    let mut from = 0;
+    let mut counted = 0;
+    let mut newlines = 0;
+    while let Some(dash) = memchr::memchr(b'-', &bytes[from..]) {
+        let dash = from + dash;
+        let line_start = memchr::memrchr(b'\n', &bytes[from..dash]).map_or(from, |i| from + i + 1);
+        newlines += bytes[counted..line_start]
             .iter()
-            .position(|&b| b == b'\n')
-            .map_or(bytes.len(), |i| start + i);
-        let raw_line = &bytes[start..end];
-        let line_start = start;
-        start = end + 1;
-        line_no += 1;
-        // Neither marker can be in a line without a dash: base64 and most text lines.
-        if !raw_line.contains(&b'-') {
-            continue;
-        }
+            .filter(|&&b| b == b'\n')
+            .count();
+        counted = line_start;
+        let line_no = newlines + 1;
+        let end = memchr::memchr(b'\n', &bytes[dash..]).map_or(bytes.len(), |i| dash + i);
+        let raw_line = &bytes[line_start..end];
+        // Where the next line starts (past the end when this one is the last).
+        let start = end + 1;
+        from = start.min(bytes.len());
         let (text, lead) = trim(raw_line);
         if let Some(at) = find(text, BEGIN) {
             if let Some(prev) = open.take() {
@@ -282,8 +274,21 @@ pub(crate) fn parse(bytes: &[u8]) -> (Vec<PemBlock>, Vec<PemFault>) {
 /// `buffer` is scratch space, reused between calls.
 pub(crate) fn decode(block: &RawBlock<'_>, buffer: &mut Vec<u8>) -> Result<Vec<u8>, PemFault> {
     buffer.clear();
-    for raw_line in block.body.split(|&b| b == b'\n') {
-        buffer.extend_from_slice(trim(raw_line).0);
+    let body = block.body;
+    let mut start = 0;
+    // The lines are what `body.split(|&b| b == b'\n')` gives, each trimmed.
+    for end in memchr::memchr_iter(b'\n', body).chain([body.len()]) {
+        let line = &body[start..end];
+        // A line of base64 needs no trimming; anything else takes the general way.
+        match (line.first(), line.last()) {
+            (Some(first), Some(last))
+                if !first.is_ascii_whitespace() && !last.is_ascii_whitespace() =>
+            {
+                buffer.extend_from_slice(line)
+            }
+            _ => buffer.extend_from_slice(trim(line).0),
+        }
+        start = end + 1;
     }
     base64::engine::general_purpose::STANDARD
         .decode(&buffer[..])
