@@ -132,10 +132,7 @@ pub(crate) fn scan(bytes: &[u8]) -> Vec<Scanned<'_>> {
     while let Some(dash) = memchr::memchr(b'-', &bytes[from..]) {
         let dash = from + dash;
         let line_start = memchr::memrchr(b'\n', &bytes[from..dash]).map_or(from, |i| from + i + 1);
-        newlines += bytes[counted..line_start]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count();
+        newlines += memchr::memchr_iter(b'\n', &bytes[counted..line_start]).count();
         counted = line_start;
         let line_no = newlines + 1;
         let end = memchr::memchr(b'\n', &bytes[dash..]).map_or(bytes.len(), |i| dash + i);
