@@ -99,8 +99,11 @@ impl fmt::Display for Category {
 ///
 /// Lowercase ASCII letters, digits and `-`, starting with a letter or digit, at most 64
 /// characters, so that it is safe in file names, Rust string literals and C++ comments.
+///
+/// Every piece of evidence and every entry names its incident, so the text is shared, not
+/// copied: a clone costs no allocation.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
-pub struct IncidentId(String);
+pub struct IncidentId(std::sync::Arc<str>);
 
 impl IncidentId {
     /// The identifier as a string.
@@ -120,7 +123,7 @@ impl FromStr for IncidentId {
                  not starting with '-'"
             ));
         }
-        Ok(IncidentId(s.to_string()))
+        Ok(IncidentId(std::sync::Arc::from(s)))
     }
 }
 
