@@ -88,11 +88,11 @@ impl Outcome {
 /// Reads a file into `buffer` (emptied first, kept for the next file), refusing one larger than
 /// the limit before reading it whole; returns its bytes.
 ///
-/// One buffer serves every file of a rayon task: a 17 MB bundle then costs one allocation (and
-/// one set of fresh pages) per task rather than per file. (Buffers of more than 32 MiB of
-/// capacity would keep glibc from raising its mmap threshold and so lower its peak by about
-/// 20 MB at 100k certificates, but with mimalloc, the allocator of the `certblock` binary, they
-/// cost more memory and four times the system time: measured side by side, not done.)
+/// The buffer comes from a [`BufferPool`] and serves file after file: a 17 MB bundle then costs
+/// no new allocation (and no fresh pages) once a buffer that large has been used. (Buffers of
+/// more than 32 MiB of capacity would keep glibc from raising its mmap threshold and so lower
+/// its peak by about 20 MB at 100k certificates, but with mimalloc they cost more memory and
+/// four times the system time: measured side by side, not done.)
 fn read_limited<'b>(path: &Path, limit: u64, buffer: &'b mut Vec<u8>) -> Result<&'b [u8], Problem> {
     use std::io::Read as _;
     let io = |e: std::io::Error| {
@@ -124,6 +124,44 @@ fn read_limited<'b>(path: &Path, limit: u64, buffer: &'b mut Vec<u8>) -> Result<
         ));
     }
     Ok(buffer)
+}
+
+/// The read buffers of one ingest, handed from task to task.
+///
+/// Rayon makes a new task for nearly every file, and a buffer made for each one cost fresh pages
+/// for every byte read (a third of ingest's page faults at 100k certificates in bundles); a
+/// buffer taken from the pool has its pages already. The pool holds at most one buffer per task
+/// running at once, and is dropped at the end of the reading.
+#[derive(Default)]
+struct BufferPool(std::sync::Mutex<Vec<Vec<u8>>>);
+
+impl BufferPool {
+    /// A buffer from the pool (or a new one), given back when the task drops it.
+    fn take(&self) -> Pooled<'_> {
+        let bytes = self
+            .0
+            .lock()
+            .map(|mut pool| pool.pop())
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        Pooled { pool: self, bytes }
+    }
+}
+
+/// A buffer of a [`BufferPool`], given back when dropped.
+struct Pooled<'a> {
+    pool: &'a BufferPool,
+    /// The buffer.
+    bytes: Vec<u8>,
+}
+
+impl Drop for Pooled<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut pool) = self.pool.0.lock() {
+            pool.push(std::mem::take(&mut self.bytes));
+        }
+    }
 }
 
 /// Reads and parses one file of an incident folder.
@@ -236,19 +274,24 @@ pub fn ingest_with_progress(
                 })
             })
         });
+        let buffers = BufferPool::default();
         let outcomes: Vec<Outcome> = jobs
             .par_iter()
             .enumerate()
-            .map_init(Vec::new, |buffer, (index, &(i, file))| {
-                let index = u32::try_from(index).expect("fewer than 2^32 files");
-                let id = tree.incidents[i].id.as_ref();
-                let outcome = read_one(file, index, id, options, buffer);
-                progress(ProgressEvent::FileRead {
-                    items: outcome.items(),
-                });
-                outcome
-            })
+            .map_init(
+                || buffers.take(),
+                |buffer, (index, &(i, file))| {
+                    let index = u32::try_from(index).expect("fewer than 2^32 files");
+                    let id = tree.incidents[i].id.as_ref();
+                    let outcome = read_one(file, index, id, options, &mut buffer.bytes);
+                    progress(ProgressEvent::FileRead {
+                        items: outcome.items(),
+                    });
+                    outcome
+                },
+            )
             .collect();
+        drop(buffers);
         let digest = digest.map(|thread| {
             thread
                 .join()
