@@ -125,10 +125,13 @@ if want peers; then
   fi
   "$OUT/venv/bin/python" -c 'import cryptography; print("cryptography", cryptography.__version__)' >> "$OUT/machine.txt"
   : > "$OUT/python.tsv"
+  : > "$OUT/python-equal-work.tsv"
   for n in $SIZES; do
     for layout in bundles files; do
       runs=$RUNS; [ "$n" -ge 1000000 ] && runs=1
       "$OUT/venv/bin/python" scripts/bench/cryptography_peer.py "$(corpus "$n" "$layout")" "$runs" | tee -a "$OUT/python.tsv"
+      # The equal-work peer: also every field ingest records per certificate (see the script).
+      "$OUT/venv/bin/python" scripts/bench/cryptography_peer_equal_work.py "$(corpus "$n" "$layout")" "$runs" | tee -a "$OUT/python-equal-work.tsv"
     done
   done
 fi
