@@ -340,12 +340,19 @@ fn describe_certificate(der: &[u8], cert: &X509Certificate<'_>, keep_spki: bool)
         });
     }
     item.serial = Some(serial.to_vec());
-    for (field, name, slot) in [
-        ("subject", tbs.subject(), &mut item.subject),
-        ("issuer", tbs.issuer(), &mut item.issuer),
+    let subject = name_string(tbs.subject());
+    // A self-signed certificate (a root: most of the evidence) names itself as its issuer, in the
+    // same bytes, which make the same string.
+    let issuer = if tbs.issuer().as_raw() == tbs.subject().as_raw() {
+        subject.clone()
+    } else {
+        name_string(tbs.issuer())
+    };
+    for (field, text, slot) in [
+        ("subject", subject, &mut item.subject),
+        ("issuer", issuer, &mut item.issuer),
     ] {
-        let text =
-            name_string(name).unwrap_or_else(|| "<X509Error: Invalid X.509 name>".to_string());
+        let text = text.unwrap_or_else(|| "<X509Error: Invalid X.509 name>".to_string());
         if text.starts_with("<X509Error") {
             warnings.push(WarningKind::UnreadableName { field });
         } else {
@@ -435,6 +442,40 @@ mod tests {
             let ours =
                 name_string(&name).unwrap_or_else(|| "<X509Error: Invalid X.509 name>".to_string());
             assert_eq!(ours, name.to_string(), "name {n}");
+        }
+    }
+
+    /// The issuer string of a self-signed certificate is its subject's (not worked out again):
+    /// exactly what writing the issuer name gives; another issuer is written on its own.
+    #[test]
+    fn issuer_strings_are_those_of_the_issuer_name() {
+        use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+        let ca_key = KeyPair::generate().unwrap();
+        let mut ca_params = CertificateParams::new(vec![]).unwrap();
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "Test Root");
+        ca_params
+            .distinguished_name
+            .push(DnType::OrganizationName, "Org");
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca = ca_params.self_signed(&ca_key).unwrap();
+        let issuer = rcgen::Issuer::new(ca_params, ca_key);
+        let mut leaf_params = CertificateParams::new(vec!["leaf.test".to_string()]).unwrap();
+        leaf_params
+            .distinguished_name
+            .push(DnType::CommonName, "Leaf");
+        let leaf = leaf_params
+            .signed_by(&KeyPair::generate().unwrap(), &issuer)
+            .unwrap();
+        for (der, self_signed) in [(ca.der().to_vec(), true), (leaf.der().to_vec(), false)] {
+            let (_, cert) = X509Certificate::from_der(&der).unwrap();
+            let item = certificate(&der).ok().unwrap().item;
+            let subject = item.subject.unwrap();
+            let issuer = item.issuer.unwrap();
+            assert_eq!(subject, cert.subject().to_string());
+            assert_eq!(issuer, cert.issuer().to_string());
+            assert_eq!(subject == issuer, self_signed, "{subject} / {issuer}");
         }
     }
 

@@ -355,7 +355,7 @@ mod tests {
     /// by the reader it replaced: the same blocks and the same faults, in the same order.
     #[test]
     fn parse_agrees_with_the_previous_reader() {
-        let pieces: [&[u8]; 16] = [
+        let pieces: [&[u8]; 22] = [
             b"-----BEGIN CERTIFICATE-----",
             b"-----END CERTIFICATE-----",
             b"-----BEGIN PUBLIC KEY-----",
@@ -372,6 +372,13 @@ mod tests {
             b"\n",
             b" ",
             b"junk-",
+            // Full 64-character lines, as most PEM writers make them, and near misses.
+            b"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2\n",
+            b"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2",
+            b" UJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV\n",
+            b"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV \n",
+            b"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVph\nYmNkZWZnaGlqa2xtbm9wcXJzdHV2\n",
+            b"QUJD\nREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV\n",
         ];
         let mut state = 0x2545_f491_4f6c_dd1d_u64;
         let mut next = move || {
@@ -383,7 +390,7 @@ mod tests {
         for _ in 0..20_000 {
             let mut text = Vec::new();
             for _ in 0..(next() % 24) {
-                text.extend_from_slice(pieces[(next() % 16) as usize]);
+                text.extend_from_slice(pieces[(next() % pieces.len() as u64) as usize]);
                 if next() % 3 == 0 {
                     text.push(b'\n');
                 }
