@@ -128,10 +128,10 @@ fn read_limited<'b>(path: &Path, limit: u64, buffer: &'b mut Vec<u8>) -> Result<
 
 /// The read buffers of one ingest, handed from task to task.
 ///
-/// Rayon makes a new task for nearly every file, and a buffer made for each one cost fresh pages
-/// for every byte read (a third of ingest's page faults at 100k certificates in bundles); a
-/// buffer taken from the pool has its pages already. The pool holds at most one buffer per task
-/// running at once, and is dropped at the end of the reading.
+/// Rayon may start a new task for each file, and a buffer made for each task cost fresh pages
+/// for the bytes read (at 100k certificates in bundles, the pool saves about 7,000 of 78,000
+/// page faults and 17 MB of peak); a buffer taken from the pool has its pages already. The pool
+/// holds at most one buffer per task running at once, and is dropped at the end of the reading.
 #[derive(Default)]
 struct BufferPool(std::sync::Mutex<Vec<Vec<u8>>>);
 
