@@ -95,16 +95,21 @@ pub fn generate(
         return Ok(ExitCode::FAILURE);
     };
     progress.phase("compiling and writing");
-    // `blocklist.json` is rendered once: compared with the previous file as that is read (it is
-    // never built: it may hold a million entries), then written.
-    if previous.is_none() {
-        list.sequence_after(None);
-    }
-    let mut rendered = list.render_json();
-    if let Some(path) = &previous {
-        list.sequence_after_file(&mut rendered, path)
-            .with_context(|| way_out(path))?;
-    }
+    // With a previous list, `blocklist.json` is rendered first and once: compared with the
+    // previous file as that is read (which is never built: it may hold a million entries), then
+    // written. Without one, it is rendered beside the other files.
+    let rendered = match &previous {
+        None => {
+            list.sequence_after(None);
+            None
+        }
+        Some(path) => {
+            let mut rendered = list.render_json();
+            list.sequence_after_file(&mut rendered, path)
+                .with_context(|| way_out(path))?;
+            Some(rendered)
+        }
+    };
     // Each file is written as soon as it is rendered and read back; the new folder is swapped in
     // only when every file is complete and nothing was lost.
     let writer = certblock_compile::output::AtomicWrite::begin(out)
@@ -112,7 +117,7 @@ pub fn generate(
     let written = std::sync::atomic::AtomicUsize::new(0);
     certblock_compile::compile_rendered_into(
         &list,
-        Some(rendered),
+        rendered,
         &certblock_compile::CompileOptions::default(),
         &|file| {
             written.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
