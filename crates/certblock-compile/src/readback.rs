@@ -140,7 +140,7 @@ fn verify_rust_table(list: &Blocklist, text: &str) -> Vec<String> {
 
 fn compare_rust_table(list: &Blocklist, mut read: Vec<RustTableEntry>) -> Vec<String> {
     // Sorted by key, the table walks alongside the list (also sorted): no map of a million keys.
-    read.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    read.sort_unstable_by_key(|entry| entry.0);
     let mut problems = Vec::new();
     let mut found = read.iter().peekable();
     let mut distinct = 0;
