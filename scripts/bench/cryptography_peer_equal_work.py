@@ -12,12 +12,11 @@ Prints one tab-separated line: sources, certificates, bytes, runs, median s, min
 """
 import hashlib
 import os
-import statistics
-import sys
-import time
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+
+from cryptography_peer import measure
 
 
 def record(cert):
@@ -71,26 +70,12 @@ def run(root):
     return count, len(entries), duplicates
 
 
-def main():
-    root = sys.argv[1]
-    runs = int(sys.argv[2]) if len(sys.argv) > 2 else 3
-    size = 0
-    for incident in os.listdir(root):
-        folder = os.path.join(root, incident)
-        if os.path.isdir(folder):
-            size += sum(os.path.getsize(os.path.join(folder, n))
-                        for n in os.listdir(folder) if n.endswith(".pem"))
-    times = []
-    count = 0
-    for _ in range(runs):
-        start = time.perf_counter()
-        count, distinct, duplicates = run(root)
-        times.append(time.perf_counter() - start)
-        assert distinct == count and duplicates == 0, (distinct, count, duplicates)
-    median = statistics.median(times)
-    print(f"{root}\t{count}\t{size}\t{runs}\t{median:.4f}\t{min(times):.4f}"
-          f"\t{count / median:.0f}\t{size / median / 1e6:.1f}")
+def run_without_duplicates(root):
+    """`run`, checking that no certificate was seen twice: (certificates, distinct keys)."""
+    count, distinct, duplicates = run(root)
+    assert duplicates == 0, duplicates
+    return count, distinct
 
 
 if __name__ == "__main__":
-    main()
+    measure(run_without_duplicates)

@@ -634,6 +634,18 @@ mod tests {
         }
     }
 
+    /// The file layout of `list`, as `to_json` writes it.
+    fn layout_of(list: &Blocklist) -> ListFileRef<'_> {
+        ListFileRef {
+            generated: GENERATED_NOTICE,
+            format: LIST_FORMAT,
+            sequence: list.sequence,
+            source_digest: list.source_digest,
+            incidents: &list.incidents,
+            entries: &list.entries,
+        }
+    }
+
     #[test]
     fn json_round_trips_and_starts_with_the_notice() {
         let list = sample();
@@ -655,14 +667,7 @@ mod tests {
             })
             .collect();
         list.entries.sort_by_key(|e| e.spki_sha256);
-        let file = ListFileRef {
-            generated: GENERATED_NOTICE,
-            format: LIST_FORMAT,
-            sequence: list.sequence,
-            source_digest: list.source_digest,
-            incidents: &list.incidents,
-            entries: &list.entries,
-        };
+        let file = layout_of(&list);
         let one_pass = serde_json::to_string_pretty(&file).unwrap() + "\n";
         assert_eq!(list.to_json(), one_pass);
         // A list of one batch, and of one entry, too.
@@ -903,15 +908,7 @@ mod tests {
         let text = previous.to_json();
         assert_eq!(follow(&list, &text).unwrap(), 99);
         // The same list written compactly: parsed and compared, the same content.
-        let compact = serde_json::to_string(&ListFileRef {
-            generated: GENERATED_NOTICE,
-            format: LIST_FORMAT,
-            sequence: 99,
-            source_digest: previous.source_digest,
-            incidents: &previous.incidents,
-            entries: &previous.entries,
-        })
-        .unwrap();
+        let compact = serde_json::to_string(&layout_of(&previous)).unwrap();
         assert_eq!(follow(&list, &compact).unwrap(), 99);
         // One entry more or fewer, at the start: every other entry is found by its key.
         let mut more = list.clone();
@@ -965,15 +962,7 @@ mod tests {
         let canonical = parse_canonical(&text).expect("to_json's layout");
         assert!(same(&canonical, &parse_raw(&text, &None).unwrap()));
         // Other layouts of the same list: left to the JSON reader, which reads the same list.
-        let compact = serde_json::to_string(&ListFileRef {
-            generated: GENERATED_NOTICE,
-            format: LIST_FORMAT,
-            sequence: list.sequence,
-            source_digest: list.source_digest,
-            incidents: &list.incidents,
-            entries: &list.entries,
-        })
-        .unwrap();
+        let compact = serde_json::to_string(&layout_of(&list)).unwrap();
         let key = list.entries[2_000].spki_sha256.to_hex();
         let at = text.find(&format!("\"spki_sha256\": \"{key}\"")).unwrap();
         let brace = text[..at].rfind('{').unwrap();
