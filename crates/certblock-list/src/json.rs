@@ -246,13 +246,18 @@ impl Blocklist {
             None => {
                 let path = Some(path.to_path_buf());
                 with_raw(previous, &path, |file| {
-                    Ok(
-                        if self.compare_json(previous, file, &path, Some(rendered))? {
-                            file.sequence
-                        } else {
-                            file.sequence + 1
-                        },
-                    )
+                    if self.compare_json(previous, file, &path, Some(rendered))? {
+                        return Ok(file.sequence);
+                    }
+                    file.sequence
+                        .checked_add(1)
+                        .ok_or_else(|| ListError::Invalid {
+                            path: path.clone(),
+                            problems: vec![format!(
+                                "sequence {} is the largest there is: no list can follow it",
+                                file.sequence
+                            )],
+                        })
                 })?
             }
         };
@@ -947,6 +952,15 @@ mod tests {
         assert!(follow(&list, &text.replacen(&hex, &"z".repeat(64), 1)).is_err());
         // An empty file is not a list.
         assert!(follow(&list, "").is_err());
+        // A sequence that cannot grow is an error, not a wrap to 0.
+        let last = text.replacen(
+            "\"sequence\": 99,",
+            &format!("\"sequence\": {},", u64::MAX),
+            1,
+        );
+        assert_eq!(follow(&list, &last).unwrap(), u64::MAX);
+        let error = follow(&changed, &last).unwrap_err();
+        assert!(error.to_string().contains("largest there is"), "{error}");
     }
 
     #[test]

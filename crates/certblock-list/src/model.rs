@@ -407,12 +407,13 @@ impl Blocklist {
     }
 
     /// Sets `sequence` from the previously committed list: kept when nothing changed, one more
-    /// when something did, 1 for the first list.
+    /// when something did (at most `u64::MAX`: `generate` refuses to follow that one, see
+    /// [`Blocklist::sequence_after_text`]), 1 for the first list.
     pub fn sequence_after(&mut self, previous: Option<&Blocklist>) {
         self.sequence = match previous {
             None => 1,
             Some(prev) if prev.same_content(self) => prev.sequence,
-            Some(prev) => prev.sequence + 1,
+            Some(prev) => prev.sequence.saturating_add(1),
         };
     }
 
