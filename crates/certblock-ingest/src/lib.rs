@@ -174,9 +174,14 @@ fn read_one(
     id: Option<&certblock_list::IncidentId>,
     options: &IngestOptions,
     buffer: &mut Vec<u8>,
-) -> Outcome {
+) -> (Outcome, Option<certblock_list::Sha256Hash>) {
     let bytes = read_limited(&file.path, options.max_file_bytes, buffer);
-    match file.role {
+    // The file's part of the source digest, from the bytes parsed: it is never read twice.
+    let body = bytes
+        .as_ref()
+        .ok()
+        .map(|b| certblock_list::digest::body_digest(b));
+    let outcome = match file.role {
         Role::Incident => Outcome::Incident(bytes.and_then(|b| {
             let id = id
                 .cloned()
@@ -229,7 +234,8 @@ fn read_one(
                 count,
             })
         })),
-    }
+    };
+    (outcome, body)
 }
 
 /// Turns the `sources/` tree at `sources` into the canonical list.
@@ -260,46 +266,37 @@ pub fn ingest_with_progress(
     progress(ProgressEvent::Started {
         files: jobs.len() as u64,
     });
-    // The digest of the tree is computed on its own thread while the files are parsed (it reads
-    // the same files, mostly from the page cache by then); it is only used if all is well. It
-    // reads on its own thread, not on rayon's: the pool's workers take their own parsing work
-    // before a job injected from outside, so reads sent there waited for the parse to end and
-    // the digest ran alone after it (2 s of a 12 s run at 1M certificates). When the walk already found problems the run fails anyway, and the tree may
-    // hold what must not be read (a named pipe would block), so it is not computed then.
-    let (source_digest, outcomes) = std::thread::scope(|scope| {
-        let digest = problems.is_empty().then(|| {
-            scope.spawn(|| {
-                certblock_list::digest::source_tree_digest_with(sources, &|paths| {
-                    paths.iter().map(std::fs::read).collect()
-                })
-            })
-        });
-        let buffers = BufferPool::default();
-        let outcomes: Vec<Outcome> = jobs
-            .par_iter()
-            .enumerate()
-            .map_init(
-                || buffers.take(),
-                |buffer, (index, &(i, file))| {
-                    let index = u32::try_from(index).expect("fewer than 2^32 files");
-                    let id = tree.incidents[i].id.as_ref();
-                    let outcome = read_one(file, index, id, options, &mut buffer.bytes);
-                    progress(ProgressEvent::FileRead {
-                        items: outcome.items(),
-                    });
-                    outcome
-                },
-            )
+    let buffers = BufferPool::default();
+    let (outcomes, bodies): (Vec<Outcome>, Vec<Option<certblock_list::Sha256Hash>>) = jobs
+        .par_iter()
+        .enumerate()
+        .map_init(
+            || buffers.take(),
+            |buffer, (index, &(i, file))| {
+                let index = u32::try_from(index).expect("fewer than 2^32 files");
+                let id = tree.incidents[i].id.as_ref();
+                let (outcome, body) = read_one(file, index, id, options, &mut buffer.bytes);
+                progress(ProgressEvent::FileRead {
+                    items: outcome.items(),
+                });
+                (outcome, body)
+            },
+        )
+        .unzip();
+    drop(buffers);
+    // The digest of the tree takes each file's hash from the parse (the very bytes parsed) and
+    // reads only what the parse did not (nothing, in a well-formed tree). When the walk already
+    // found problems the run fails anyway, and the tree may hold what must not be read (a named
+    // pipe would block), so it is not computed then.
+    let source_digest = problems.is_empty().then(|| {
+        let known: std::collections::HashMap<&Path, certblock_list::Sha256Hash> = jobs
+            .iter()
+            .zip(&bodies)
+            .filter_map(|(&(_, file), body)| Some((file.path.as_path(), (*body)?)))
             .collect();
-        drop(buffers);
-        let digest = digest.map(|thread| {
-            thread
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        });
-
-        (digest, outcomes)
+        certblock_list::digest::source_tree_digest_with(sources, &|path| known.get(path).copied())
     });
+    drop(bodies);
     progress(ProgressEvent::Merging);
 
     // Incidents first: evidence needs its incident's action.

@@ -1,192 +1,111 @@
 //! The digest of a `sources/` tree, recorded in `generated/` to tell when it is stale.
 //!
 //! Both the compiler (which records it) and the root `build.rs` (which compares it) call
-//! [`source_tree_digest`], so the two can never disagree about what "the same sources" means.
+//! [`source_tree_digest`] (or [`source_tree_digest_with`], which gives the same value), so the two
+//! can never disagree about what "the same sources" means.
 //!
 //! The digest covers every directory, file and symbolic link under the root, in file-name
-//! order: its path relative to the root (with `/` separators), its kind, and its bytes (for a
-//! link, its target). Timestamps and permissions are left out, so a fresh clone digests the same.
-//! Files over 1 MiB are hashed as they are read, never held whole.
+//! order: its kind, its path relative to the root (with `/` separators) and the SHA-256 of its
+//! body ([`body_digest`]: a file's bytes, a link's target, nothing for a directory). Timestamps
+//! and permissions are left out, so a fresh clone digests the same. Each body is hashed on its
+//! own, so whoever has read a file already (ingest parses every source file) can hand over its
+//! hash instead of the file being read a second time; a file nobody has read is hashed as it is
+//! read, never held whole.
 
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use sha2::Digest as _;
 
 use crate::Sha256Hash;
 
 /// Domain separation for the digest, so it cannot be mistaken for a hash of anything else.
-const DOMAIN: &[u8] = b"certblock source tree v1\0";
+/// Version 2: each body is hashed on its own (version 1 hashed the bodies in the stream).
+const DOMAIN: &[u8] = b"certblock source tree v2\0";
 
-/// Digests the tree under `root` (see the module documentation).
+/// The size of the buffer a file nobody has read is hashed through.
+const READ_BYTES: usize = 1 << 20;
+
+/// The SHA-256 of one item's body, as the tree digest takes it: for a file, of its bytes.
+pub fn body_digest(body: &[u8]) -> Sha256Hash {
+    Sha256Hash::digest(body)
+}
+
+/// Digests the tree under `root` (see the module documentation), reading every file.
 pub fn source_tree_digest(root: &Path) -> io::Result<Sha256Hash> {
-    source_tree_digest_with(root, &|paths: &[PathBuf]| {
-        paths.iter().map(std::fs::read).collect()
-    })
+    source_tree_digest_with(root, &|_| None)
 }
 
-/// The files [`source_tree_digest_with`] hands its reader at once: at most this many...
-const BATCH_FILES: usize = 256;
-/// ... and about this many bytes (a larger file goes alone).
-const BATCH_BYTES: u64 = 16 << 20;
+/// The [`body_digest`] of a file the caller has already read, if it has: `None` has the file
+/// read and hashed here.
+pub type KnownFiles<'a> = dyn Fn(&Path) -> Option<Sha256Hash> + 'a;
 
-/// A file larger than this is not handed to the reader: it is hashed as it is read, through a
-/// buffer of this size, so digesting a tree of large PEM bundles never holds a whole one.
-const STREAM_BYTES: u64 = 1 << 20;
-
-/// Hashes the file at `path` as the digest's body of a file of `size` bytes (its length, then
-/// its bytes), reading it through a small buffer. A file whose length is not `size` by the time
-/// it is read is an error (it changed while the tree was read).
-fn hash_streamed(hasher: &mut sha2::Sha256, path: &Path, size: u64) -> io::Result<()> {
-    use std::io::Read as _;
-
-    hasher.update(size.to_le_bytes());
-    let mut file = std::fs::File::open(path)?;
-    let mut buffer = vec![0u8; STREAM_BYTES as usize];
-    let mut read = 0u64;
-    loop {
-        let n = match file.read(&mut buffer) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        hasher.update(&buffer[..n]);
-        read += n as u64;
-    }
-    if read != size {
-        return Err(io::Error::other(format!(
-            "{}: changed while it was read ({size} bytes, then {read})",
-            path.display()
-        )));
-    }
-    Ok(())
-}
-
-/// Reads a batch of files: each one's bytes (or error), in the order of the paths.
-pub type FileReader<'a> = dyn Fn(&[PathBuf]) -> Vec<io::Result<Vec<u8>>> + Sync + 'a;
-
-/// One item of the tree, waiting for the bytes of the files before it to be read.
-struct Pending {
-    kind: u8,
-    name: String,
-    /// The body of a directory (empty) or a link (its target); `None` for a file, whose body is
-    /// the next one of the batch.
-    body: Option<Vec<u8>>,
-}
-
-/// [`source_tree_digest`], with the bytes of the files read by `read_files`: it is handed the
-/// paths of a batch of files, in digest order, and returns each one's bytes (or error) in the
-/// same order, so that a caller can read them on several threads. The digest is the same
-/// whoever reads the files; the first error in digest order is the one returned.
-pub fn source_tree_digest_with(root: &Path, read_files: &FileReader<'_>) -> io::Result<Sha256Hash> {
+/// [`source_tree_digest`], taking from `known` the body digest of every file the caller has
+/// already read (the digest is the same whoever hashes the files: that is the caller's promise,
+/// for the bytes it read). Files `known` does not have are read here through a buffer, in order;
+/// the first error in that order is the one returned.
+pub fn source_tree_digest_with(root: &Path, known: &KnownFiles<'_>) -> io::Result<Sha256Hash> {
     let mut hasher = sha2::Sha256::new();
     hasher.update(DOMAIN);
-    let mut pending: Vec<Pending> = Vec::new();
-    let mut paths: Vec<PathBuf> = Vec::new();
-    let mut batch_bytes = 0u64;
-    let flush = |hasher: &mut sha2::Sha256,
-                 pending: &mut Vec<Pending>,
-                 paths: &mut Vec<PathBuf>|
-     -> io::Result<()> {
-        let mut bodies = read_files(paths).into_iter();
-        for item in pending.drain(..) {
-            let body = match item.body {
-                Some(body) => body,
-                None => bodies.next().unwrap_or_else(|| {
-                    Err(io::Error::other("the file reader returned too few files"))
-                })?,
-            };
-            hasher.update([item.kind]);
-            hasher.update((item.name.len() as u64).to_le_bytes());
-            hasher.update(item.name.as_bytes());
-            hasher.update((body.len() as u64).to_le_bytes());
-            hasher.update(&body);
-        }
-        paths.clear();
-        Ok(())
-    };
+    let mut buffer = Vec::new();
     let walk = walkdir::WalkDir::new(root)
         .follow_links(false)
         .sort_by_file_name()
         .min_depth(1);
     for item in walk {
-        let item = match item {
-            Ok(item) => item,
-            Err(e) => {
-                flush(&mut hasher, &mut pending, &mut paths)?;
-                return Err(io::Error::other(e));
-            }
-        };
-        let relative = match item.path().strip_prefix(root) {
-            Ok(relative) => relative,
-            Err(e) => {
-                flush(&mut hasher, &mut pending, &mut paths)?;
-                return Err(io::Error::other(e));
-            }
-        };
+        let item = item.map_err(io::Error::other)?;
+        let relative = item.path().strip_prefix(root).map_err(io::Error::other)?;
         let name: Vec<String> = relative
             .components()
             .map(|c| c.as_os_str().to_string_lossy().into_owned())
             .collect();
         let name = name.join("/");
         let file_type = item.file_type();
-        if file_type.is_dir() {
-            pending.push(Pending {
-                kind: b'd',
-                name,
-                body: Some(Vec::new()),
-            });
+        let (kind, body) = if file_type.is_dir() {
+            (b'd', body_digest(&[]))
         } else if file_type.is_symlink() {
-            let target = match std::fs::read_link(item.path()) {
-                Ok(target) => target,
-                Err(e) => {
-                    flush(&mut hasher, &mut pending, &mut paths)?;
-                    return Err(e);
-                }
-            };
-            let body = target.to_string_lossy().into_owned().into_bytes();
-            pending.push(Pending {
-                kind: b'l',
-                name,
-                body: Some(body),
-            });
+            let target = std::fs::read_link(item.path())?;
+            (b'l', body_digest(target.to_string_lossy().as_bytes()))
         } else {
-            let size = item.metadata().map_or(0, |m| m.len());
-            if size > STREAM_BYTES {
-                // Everything before it first, then the file itself, read as it is hashed.
-                flush(&mut hasher, &mut pending, &mut paths)?;
-                batch_bytes = 0;
-                hasher.update([b'f']);
-                hasher.update((name.len() as u64).to_le_bytes());
-                hasher.update(name.as_bytes());
-                hash_streamed(&mut hasher, item.path(), size)?;
-                continue;
-            }
-            if !paths.is_empty() && batch_bytes.saturating_add(size) > BATCH_BYTES {
-                flush(&mut hasher, &mut pending, &mut paths)?;
-                batch_bytes = 0;
-            }
-            pending.push(Pending {
-                kind: b'f',
-                name,
-                body: None,
-            });
-            paths.push(item.into_path());
-            batch_bytes = batch_bytes.saturating_add(size);
-            if paths.len() >= BATCH_FILES {
-                flush(&mut hasher, &mut pending, &mut paths)?;
-                batch_bytes = 0;
-            }
+            let body = match known(item.path()) {
+                Some(body) => body,
+                None => hash_file(item.path(), &mut buffer)?,
+            };
+            (b'f', body)
+        };
+        hasher.update([kind]);
+        hasher.update((name.len() as u64).to_le_bytes());
+        hasher.update(name.as_bytes());
+        hasher.update(body.0);
+    }
+    Ok(Sha256Hash(hasher.finalize().into()))
+}
+
+/// The [`body_digest`] of the file at `path`, read through `buffer` (a large file is never held
+/// whole).
+fn hash_file(path: &Path, buffer: &mut Vec<u8>) -> io::Result<Sha256Hash> {
+    use std::io::Read as _;
+
+    let named = |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", path.display()));
+    buffer.resize(READ_BYTES, 0);
+    let mut file = std::fs::File::open(path).map_err(named)?;
+    let mut hasher = sha2::Sha256::new();
+    loop {
+        match file.read(buffer) {
+            Ok(0) => break,
+            Ok(n) => hasher.update(&buffer[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(named(e)),
         }
     }
-    flush(&mut hasher, &mut pending, &mut paths)?;
     Ok(Sha256Hash(hasher.finalize().into()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
+    use std::path::PathBuf;
 
     fn tree(files: &[(&str, &str)]) -> tempfile_lite::Dir {
         let dir = tempfile_lite::Dir::new();
@@ -221,47 +140,11 @@ mod tests {
         }
     }
 
-    #[test]
-    fn any_reader_gives_the_same_digest_and_errors_come_in_order() {
-        let files: Vec<(String, String)> = (0..600)
-            .map(|i| (format!("d{}/f{i:04}.pem", i % 3), "x".repeat(i)))
-            .collect();
-        let refs: Vec<(&str, &str)> = files
-            .iter()
-            .map(|(a, b)| (a.as_str(), b.as_str()))
-            .collect();
-        let t = tree(&refs);
-        let reversed = |paths: &[PathBuf]| -> Vec<io::Result<Vec<u8>>> {
-            let mut out: Vec<_> = paths.iter().rev().map(std::fs::read).collect();
-            out.reverse();
-            out
-        };
-        assert_eq!(
-            source_tree_digest(&t.0).unwrap(),
-            source_tree_digest_with(&t.0, &reversed).unwrap()
-        );
-        let failing = |paths: &[PathBuf]| -> Vec<io::Result<Vec<u8>>> {
-            paths
-                .iter()
-                .map(|p| {
-                    let name = p.file_name().unwrap().to_string_lossy().into_owned();
-                    if name.as_str() >= "f0300" {
-                        Err(io::Error::other(name))
-                    } else {
-                        std::fs::read(p)
-                    }
-                })
-                .collect()
-        };
-        let e = source_tree_digest_with(&t.0, &failing).unwrap_err();
-        assert_eq!(e.to_string(), "f0300.pem");
-    }
-
     /// The digest as the module documentation defines it, written out plainly: every item in
     /// file-name order, each file read whole.
     fn plain_digest(root: &Path) -> Sha256Hash {
         let mut hasher = sha2::Sha256::new();
-        hasher.update(DOMAIN);
+        hasher.update(b"certblock source tree v2\0");
         for item in walkdir::WalkDir::new(root).sort_by_file_name().min_depth(1) {
             let item = item.unwrap();
             let name = item
@@ -278,44 +161,51 @@ mod tests {
             hasher.update([kind]);
             hasher.update((name.len() as u64).to_le_bytes());
             hasher.update(name.as_bytes());
-            hasher.update((body.len() as u64).to_le_bytes());
-            hasher.update(&body);
+            hasher.update(sha2::Sha256::digest(&body));
         }
         Sha256Hash(hasher.finalize().into())
     }
 
     #[test]
-    fn large_files_hashed_as_they_are_read_give_the_digest_of_whole_files() {
-        let big = "0123456789abcdef".repeat(200_000); // 3.2 MB: streamed
-        let just_over = "z".repeat(STREAM_BYTES as usize + 1);
-        let t = tree(&[
-            ("a/incident.json", "{}"),
-            ("a/bundle.pem", big.as_str()),
-            ("a/small.pem", "A"),
-            ("b/edge.pem", just_over.as_str()),
-            ("b/incident.json", "{}"),
-        ]);
-        let streamed = source_tree_digest(&t.0).unwrap();
-        assert_eq!(streamed, plain_digest(&t.0));
-        // The reader is handed only the small files: one that refuses the large ones changes nothing.
-        let small_only = |paths: &[PathBuf]| -> Vec<io::Result<Vec<u8>>> {
-            paths
-                .iter()
-                .map(|p| match std::fs::metadata(p)?.len() > STREAM_BYTES {
-                    true => Err(io::Error::other("a large file reached the reader")),
-                    false => std::fs::read(p),
-                })
-                .collect()
-        };
-        assert_eq!(
-            source_tree_digest_with(&t.0, &small_only).unwrap(),
-            streamed
-        );
+    fn known_files_give_the_same_digest_and_errors_name_the_file() {
+        let big = "0123456789abcdef".repeat(200_000); // 3.2 MB: read through the buffer
+        let mut files: Vec<(String, String)> = (0..300)
+            .map(|i| (format!("d{}/f{i:04}.pem", i % 3), "x".repeat(i)))
+            .collect();
+        files.push(("d0/big.pem".into(), big.clone()));
+        let refs: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        let t = tree(&refs);
+        let plain = plain_digest(&t.0);
+        assert_eq!(source_tree_digest(&t.0).unwrap(), plain);
+        // Every other file known to the caller, by the digest of its bytes: the same digest.
+        let known: BTreeMap<PathBuf, Sha256Hash> = files
+            .iter()
+            .step_by(2)
+            .map(|(name, body)| (t.0.join(name), body_digest(body.as_bytes())))
+            .collect();
+        let from_known = source_tree_digest_with(&t.0, &|p| known.get(p).copied()).unwrap();
+        assert_eq!(from_known, plain);
+        // What the caller says it read is what is digested: another body, another digest.
+        let wrong = |p: &Path| known.get(p).map(|_| body_digest(b"other bytes"));
+        assert_ne!(source_tree_digest_with(&t.0, &wrong).unwrap(), plain);
         // One byte changed in the middle of the large file changes the digest.
-        let mut changed = big.clone().into_bytes();
+        let mut changed = big.into_bytes();
         changed[1_600_000] ^= 1;
-        std::fs::write(t.0.join("a/bundle.pem"), changed).unwrap();
-        assert_ne!(source_tree_digest(&t.0).unwrap(), streamed);
+        std::fs::write(t.0.join("d0/big.pem"), changed).unwrap();
+        assert_ne!(source_tree_digest(&t.0).unwrap(), plain);
+        // A file that cannot be read is an error naming it.
+        #[cfg(unix)]
+        {
+            let gone = tree(&[("a/x.pem", "A")]);
+            std::os::unix::fs::symlink("nowhere", gone.0.join("a/link")).unwrap();
+            // A link is digested by its target, never followed: a dangling one is fine.
+            assert!(source_tree_digest(&gone.0).is_ok());
+            let error = hash_file(&gone.0.join("a/missing.pem"), &mut Vec::new()).unwrap_err();
+            assert!(error.to_string().contains("missing.pem"), "{error}");
+        }
     }
 
     #[test]
@@ -334,6 +224,13 @@ mod tests {
         assert_ne!(
             source_tree_digest(&c.0).unwrap(),
             source_tree_digest(&d.0).unwrap()
+        );
+        // Nor a file and a directory of the same name.
+        let file = tree(&[("x", "")]);
+        let dir = tree(&[("x/y", "")]);
+        assert_ne!(
+            source_tree_digest(&file.0).unwrap(),
+            source_tree_digest(&dir.0).unwrap()
         );
     }
 }
