@@ -397,61 +397,50 @@ pub fn write_corpus(out: &Path, spec: &CorpusSpec) -> io::Result<CorpusStats> {
             })
             .collect(),
     };
-    if spec.layout == Layout::Facts {
-        let bytes = units
+    let bytes: u64 = if spec.layout == Layout::Facts {
+        units
             .par_iter()
             .map(|(path, first, n)| -> io::Result<u64> {
                 let text = facts_json(spec.seed, *first, *n);
                 fs::write(path, &text)?;
                 Ok(text.len() as u64)
             })
-            .try_reduce(|| 0, |a, b| Ok(a + b))?;
-        let stats = CorpusStats {
-            certificates: spec.count,
-            files: units.len() as u64,
-            bytes,
-            incidents,
-        };
-        fs::write(
-            out.join("README.md"),
-            format!(
-                "# Synthetic corpus\n\nWritten by `certblock-bench`'s `make-corpus`: {} bare keys \
-                 known by their facts (`spki_sha256` and `name`), layout facts, {} facts.json \
-                 file(s) of at most {} records, {} bytes, {} incident folder(s), seed {}.\nThe \
-                 keys are random bytes: for benchmarks only.\n",
-                stats.certificates, stats.files, group, stats.bytes, stats.incidents, spec.seed
-            ),
-        )?;
-        return Ok(stats);
-    }
-    let bytes: u64 = units
-        .par_iter()
-        .map_init(
-            || (Vec::new(), Vec::new()),
-            |(scratch, buf), (path, first, n)| -> io::Result<u64> {
-                buf.clear();
-                for index in *first..first + n {
-                    template.append_pem(spec.seed, index, scratch, buf);
-                }
-                let mut file = fs::File::create(path)?;
-                file.write_all(buf)?;
-                Ok(buf.len() as u64)
-            },
-        )
-        .try_reduce(|| 0, |a, b| Ok(a + b))?;
+            .try_reduce(|| 0, |a, b| Ok(a + b))?
+    } else {
+        units
+            .par_iter()
+            .map_init(
+                || (Vec::new(), Vec::new()),
+                |(scratch, buf), (path, first, n)| -> io::Result<u64> {
+                    buf.clear();
+                    for index in *first..first + n {
+                        template.append_pem(spec.seed, index, scratch, buf);
+                    }
+                    let mut file = fs::File::create(path)?;
+                    file.write_all(buf)?;
+                    Ok(buf.len() as u64)
+                },
+            )
+            .try_reduce(|| 0, |a, b| Ok(a + b))?
+    };
     let stats = CorpusStats {
         certificates: spec.count,
         files: units.len() as u64,
         bytes,
         incidents,
     };
-    fs::write(
-        out.join("README.md"),
+    let what = if spec.layout == Layout::Facts {
         format!(
-            "# Synthetic corpus\n\nWritten by `certblock-bench`'s `make-corpus`: {} certificates \
-             ({:?}, {} bytes of DER each), layout {}, {} evidence files, {} bytes of PEM, {} \
-             incident folder(s), seed {}.\nThe keys are random bytes and the signatures do not \
-             verify: for benchmarks only.\n",
+            "{} bare keys known by their facts (`spki_sha256` and `name`), layout facts, {} \
+             facts.json file(s) of at most {} records, {} bytes, {} incident folder(s), seed {}.\n\
+             The keys are random bytes: for benchmarks only.\n",
+            stats.certificates, stats.files, group, stats.bytes, stats.incidents, spec.seed
+        )
+    } else {
+        format!(
+            "{} certificates ({:?}, {} bytes of DER each), layout {}, {} evidence files, {} bytes \
+             of PEM, {} incident folder(s), seed {}.\nThe keys are random bytes and the \
+             signatures do not verify: for benchmarks only.\n",
             stats.certificates,
             spec.key,
             template.der_len(),
@@ -460,7 +449,11 @@ pub fn write_corpus(out: &Path, spec: &CorpusSpec) -> io::Result<CorpusStats> {
             stats.bytes,
             stats.incidents,
             spec.seed
-        ),
+        )
+    };
+    fs::write(
+        out.join("README.md"),
+        format!("# Synthetic corpus\n\nWritten by `certblock-bench`'s `make-corpus`: {what}"),
     )?;
     Ok(stats)
 }

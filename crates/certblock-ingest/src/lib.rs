@@ -164,7 +164,8 @@ impl Drop for Pooled<'_> {
     }
 }
 
-/// Reads and parses one file of an incident folder.
+/// Reads and parses one file of an incident folder; also gives the file's part of the source
+/// digest ([`certblock_list::digest::body_digest`] of the bytes read), if it could be read.
 ///
 /// A folder whose name is not a valid id still has its files checked, so that every problem is
 /// reported in one run; they are parsed under a stand-in id and never merged into the list.
